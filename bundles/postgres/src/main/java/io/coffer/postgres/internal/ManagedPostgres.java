@@ -1,0 +1,225 @@
+package io.coffer.postgres.internal;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import io.coffer.api.health.ComponentHealth;
+import io.coffer.api.health.HealthCheck;
+
+/**
+ * Starts the node's PostgreSQL with the node and stops it with the node. Start-up runs off the activation thread so
+ * Karaf's boot never waits on initdb; the pooled {@link DataSource} (property {@code coffer.db=main}) is registered
+ * only once the database accepts connections, so everything that needs it simply waits for the service. A monitor
+ * restarts a postmaster that died under a running node, as Patroni does.
+ */
+@Component(service = HealthCheck.class, configurationPid = ManagedPostgres.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Designate(ocd = ManagedPostgres.Config.class)
+public class ManagedPostgres implements HealthCheck {
+    public static final String PID = "io.coffer.postgres";
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedPostgres.class);
+
+    @ObjectClassDefinition(name = "Coffer PostgreSQL", description = "The node's own managed PostgreSQL 15")
+    public @interface Config {
+        @AttributeDefinition(description = "Folder of pg_ctl/initdb; empty = find PostgreSQL 15 (Debian's first)")
+        String bin_dir() default "";
+
+        @AttributeDefinition(description = "Folder holding data/, run/ and log/; empty = ${karaf.base}/pg")
+        String root_dir() default "";
+
+        @AttributeDefinition(description = "Folder of the node's generated database passwords; empty = ${karaf.base}/secrets")
+        String secrets_dir() default "";
+
+        @AttributeDefinition(description = "Address PostgreSQL listens on (the pool connects here)")
+        String host() default "127.0.0.1";
+
+        @AttributeDefinition(description = "PostgreSQL port; away from 5432 where a system PostgreSQL may run")
+        int port() default 5433;
+
+        @AttributeDefinition(description = "OS user PostgreSQL runs as when the node runs as root")
+        String os_user() default "postgres";
+
+        @AttributeDefinition(description = "Database and role the node uses")
+        String database() default "coffer";
+
+        @AttributeDefinition(description = "Connections in the node's pool")
+        int pool_size() default 16;
+
+        @AttributeDefinition(description = "Seconds to wait for PostgreSQL to start")
+        int start_timeout_seconds() default 90;
+    }
+
+    private final BundleContext context;
+    private final Config config;
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coffer-postgres");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile PgCluster cluster;
+    private volatile String state = "starting";
+    private volatile String error;
+    private volatile HikariDataSource pool;
+    private volatile ServiceRegistration<DataSource> registration;
+    private volatile boolean stopping;
+
+    @Activate
+    public ManagedPostgres(BundleContext context, Config config) {
+        this.context = context;
+        this.config = config;
+        executor.execute(this::bringUp);
+    }
+
+    private void bringUp() {
+        try {
+            String base = System.getProperty("karaf.base", ".");
+            Path root = config.root_dir().isBlank() ? Paths.get(base, "pg") : Paths.get(config.root_dir());
+            Path secrets = config.secrets_dir().isBlank() ? Paths.get(base, "secrets") : Paths.get(config.secrets_dir());
+            PgCluster c = new PgCluster(PgCluster.findBinaries(config.bin_dir()), root.toAbsolutePath(),
+                    secrets.toAbsolutePath(), config.host(), config.port(),
+                    OsCommand.nodeRunsAsRoot() ? config.os_user() : null);
+            PgCluster.ident(config.database());
+            cluster = c;
+            c.prepareFolders();
+            if (!c.initialised()) {
+                state = "initialising";
+                c.initdb();
+            }
+            state = "starting";
+            c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
+            c.ensureAppDatabase(config.database(), config.database());
+            openPool(c);
+            state = "running";
+            error = null;
+            executor.scheduleWithFixedDelay(this::monitor, 2, 2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            state = "failed";
+            error = e.getMessage();
+            LOG.error("PostgreSQL could not be brought up: {}", e.getMessage(), e);
+        }
+    }
+
+    private void openPool(PgCluster c) throws java.io.IOException {
+        HikariConfig hc = new HikariConfig();
+        hc.setDataSource(c.dataSource(config.database(), config.database()));
+        hc.setPoolName("coffer-" + config.database());
+        hc.setMaximumPoolSize(config.pool_size());
+        hc.setMinimumIdle(2);
+        hc.setConnectionTimeout(5000);
+        hc.setValidationTimeout(2000);
+        // Let the pool come up even if the database blips; connections are made lazily.
+        hc.setInitializationFailTimeout(-1);
+        pool = new HikariDataSource(hc);
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("coffer.db", "main");
+        props.put("osgi.jndi.service.name", "coffer");
+        registration = context.registerService(DataSource.class, pool, props);
+        LOG.info("PostgreSQL ready on {}:{}, database {}", config.host(), config.port(), config.database());
+    }
+
+    /** Restarts a postmaster that died while the node runs (killed, OOM); the pool reconnects by itself. */
+    private void monitor() {
+        PgCluster c = cluster;
+        if (stopping || c == null || c.livePostmaster().isPresent()) {
+            return;
+        }
+        LOG.warn("PostgreSQL is not running; restarting it");
+        state = "restarting";
+        try {
+            c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
+            state = "running";
+            error = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            error = e.getMessage();
+            LOG.error("PostgreSQL restart failed: {}", e.getMessage());
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        stopping = true;
+        executor.shutdownNow();
+        executor.awaitTermination(config.start_timeout_seconds(), TimeUnit.SECONDS);
+        ServiceRegistration<DataSource> reg = registration;
+        if (reg != null) {
+            try {
+                reg.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the framework unregistered it while stopping the bundle
+            }
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        PgCluster c = cluster;
+        if (c != null) {
+            try {
+                c.stop(Duration.ofSeconds(60));
+            } catch (Exception e) {
+                LOG.error("PostgreSQL did not stop cleanly: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "database";
+    }
+
+    @Override
+    public ComponentHealth check() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("state", state);
+        d.put("port", config.port());
+        HikariDataSource p = pool;
+        if (!"running".equals(state) || p == null) {
+            if (error != null) {
+                d.put("error", error);
+            }
+            return ComponentHealth.failed(d);
+        }
+        try (Connection c = p.getConnection(); Statement st = c.createStatement()) {
+            st.setQueryTimeout(2);
+            try (ResultSet rs = st.executeQuery("SELECT current_setting('server_version'), pg_is_in_recovery()")) {
+                rs.next();
+                d.put("version", rs.getString(1));
+                d.put("in_recovery", rs.getBoolean(2));
+            }
+            return ComponentHealth.ok(d);
+        } catch (Exception e) {
+            d.put("error", e.getMessage());
+            return ComponentHealth.failed(d);
+        }
+    }
+}
