@@ -1,0 +1,64 @@
+package io.coffer.rest.internal;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import javax.ws.rs.WebApplicationException;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+import javax.ws.rs.ext.ExceptionMapper;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every error leaves as Conjur's JSON shape {@code {"error":{"code":..,"message":..}}}. Unexpected exceptions become
+ * a 500 with a generic message: their text may carry internals (SQL, paths) and is logged, never returned.
+ */
+public class ApiErrors implements ExceptionMapper<Throwable> {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
+
+    static Response error(int status, String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Map.of("error", inner)).build();
+    }
+
+    static String codeFor(int status) {
+        switch (status) {
+            case 400: return "bad_request";
+            case 401: return "unauthorized";
+            case 403: return "forbidden";
+            case 404: return "not_found";
+            case 405: return "method_not_allowed";
+            case 406: return "not_acceptable";
+            case 409: return "conflict";
+            case 415: return "unsupported_media_type";
+            case 422: return "unprocessable_entity";
+            case 429: return "too_many_requests";
+            case 503: return "service_unavailable";
+            default: return status >= 500 ? "internal_error" : "error";
+        }
+    }
+
+    @Override
+    public Response toResponse(Throwable e) {
+        if (e instanceof WebApplicationException) {
+            Response r = ((WebApplicationException) e).getResponse();
+            int status = r.getStatus();
+            if (r.hasEntity()) {
+                return r;
+            }
+            String message = status == 404 ? "no such route" : Response.Status.fromStatusCode(status) != null
+                    ? Response.Status.fromStatusCode(status).getReasonPhrase() : "error";
+            Response out = error(status, codeFor(status), message);
+            if (status == 405 && r.getHeaderString("Allow") != null) {
+                return Response.fromResponse(out).header("Allow", r.getHeaderString("Allow")).build();
+            }
+            return out;
+        }
+        LOG.error("unexpected error serving a request", e);
+        return error(500, "internal_error", "internal error; see the node's log");
+    }
+}

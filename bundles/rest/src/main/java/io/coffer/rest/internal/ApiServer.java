@@ -1,0 +1,119 @@
+package io.coffer.rest.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.cxf.Bus;
+import org.apache.cxf.BusFactory;
+import org.apache.cxf.endpoint.Server;
+import org.apache.cxf.jaxrs.JAXRSServerFactoryBean;
+import org.apache.cxf.jaxrs.lifecycle.SingletonResourceProvider;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.jaxrs.json.JacksonJsonProvider;
+
+import io.coffer.api.NodeIdentity;
+import io.coffer.api.health.HealthService;
+
+/**
+ * The one JAX-RS application, at the root path of the TLS connector. Resources of other bundles (the write side)
+ * join it as services with {@code coffer.jaxrs.resource=true}; when they come or go the CXF endpoint is rebuilt in
+ * place: the HTTP server and the core bundles keep running, so promotion or a feature install costs no restart.
+ */
+@Component(immediate = true)
+public class ApiServer {
+    /** Service property marking a JAX-RS root resource (or provider) that joins the application. */
+    public static final String RESOURCE_PROPERTY = "coffer.jaxrs.resource";
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private final List<Object> extensions = new CopyOnWriteArrayList<>();
+    private final HealthService health;
+    private final NodeIdentity node;
+    private Bus bus;
+    private Server server;
+    private boolean active;
+
+    @Activate
+    public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
+        this.health = health;
+        this.node = node;
+    }
+
+    @Activate
+    synchronized void activate() {
+        bus = BusFactory.newInstance().createBus();
+        active = true;
+        rebuild();
+    }
+
+    @Reference(service = Object.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, target = "(" + RESOURCE_PROPERTY + "=true)")
+    synchronized void addExtension(Object extension) {
+        extensions.add(extension);
+        if (active) {
+            rebuild();
+        }
+    }
+
+    synchronized void removeExtension(Object extension) {
+        extensions.remove(extension);
+        if (active) {
+            rebuild();
+        }
+    }
+
+    private void rebuild() {
+        if (server != null) {
+            server.destroy();
+            server = null;
+        }
+        JAXRSServerFactoryBean f = new JAXRSServerFactoryBean();
+        f.setBus(bus);
+        f.setAddress("/");
+        List<Object> providers = new ArrayList<>();
+        providers.add(new JacksonJsonProvider());
+        providers.add(new ApiErrors());
+        providers.add(new RoleGate(node));
+        List<Class<?>> classes = new ArrayList<>();
+        f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
+        classes.add(HealthResource.class);
+        for (Object e : extensions) {
+            if (e.getClass().isAnnotationPresent(javax.ws.rs.Path.class)) {
+                f.setResourceProvider(e.getClass(), new SingletonResourceProvider(e));
+                classes.add(e.getClass());
+            } else {
+                providers.add(e);
+            }
+        }
+        f.setResourceClasses(classes);
+        f.setProviders(providers);
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(ApiServer.class.getClassLoader());
+        try {
+            server = f.create();
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+        LOG.info("API application published at / with {} resource classes", classes.size());
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        active = false;
+        if (server != null) {
+            server.destroy();
+            server = null;
+        }
+        if (bus != null) {
+            bus.shutdown(true);
+        }
+    }
+}
