@@ -1,0 +1,82 @@
+package io.coffer.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+import javax.inject.Inject;
+
+import org.apache.karaf.features.BundleInfo;
+import org.apache.karaf.features.Feature;
+import org.apache.karaf.features.FeaturesService;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/** The follower profile booted alone: read-only, nothing of coffer-write installed. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class FollowerIT extends CofferTestSupport {
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    FeaturesService features;
+
+    @Configuration
+    public Option[] config() {
+        return boot(new Node(28543), "follower", 28102, 28299);
+    }
+
+    @Test
+    public void followerBootsAloneWithoutTheWriteSide() throws Exception {
+        HttpClient tls = tlsClient();
+        HttpResponse<String> r = eventually("/health 200", () -> unchecked(tls, "https://127.0.0.1:" + apiPort()
+                + "/health"), x -> x.statusCode() == 200, Duration.ofSeconds(120));
+        assertTrue(r.body(), r.body().contains("\"role\":\"follower\""));
+        HttpClient plain = HttpClient.newHttpClient();
+        assertEquals(200, get(plain, "http://127.0.0.1:" + healthPort() + "/health/replica").statusCode());
+        assertEquals(502, get(plain, "http://127.0.0.1:" + healthPort() + "/health/leader").statusCode());
+
+        assertTrue(features.isInstalled(features.getFeature("coffer-follower")));
+        Feature write = features.getFeature("coffer-write");
+        assertFalse("coffer-write is installed on a follower", features.isInstalled(write));
+        assertFalse(features.isInstalled(features.getFeature("coffer-leader")));
+        // Computed from the features: every bundle coffer-write (and what it reaches) adds beyond coffer-core.
+        Set<String> writeOnly = bundlesOf(write, new HashSet<>());
+        writeOnly.removeAll(bundlesOf(features.getFeature("coffer-core"), new HashSet<>()));
+        for (Bundle b : context.getBundles()) {
+            assertFalse("write bundle installed: " + b.getLocation(), writeOnly.contains(b.getLocation()));
+        }
+    }
+
+    private Set<String> bundlesOf(Feature f, Set<String> seenFeatures) throws Exception {
+        Set<String> out = new HashSet<>();
+        if (f == null || !seenFeatures.add(f.getName())) {
+            return out;
+        }
+        for (BundleInfo b : f.getBundles()) {
+            out.add(b.getLocation());
+        }
+        for (org.apache.karaf.features.Dependency d : f.getDependencies()) {
+            Feature dep = features.getFeature(d.getName());
+            if (dep != null && dep.getName().startsWith("coffer-")) {
+                out.addAll(bundlesOf(dep, seenFeatures));
+            }
+        }
+        return out;
+    }
+}

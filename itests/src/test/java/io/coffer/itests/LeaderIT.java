@@ -1,0 +1,142 @@
+package io.coffer.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Hashtable;
+import java.util.List;
+
+import javax.inject.Inject;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.ServiceRegistration;
+
+/** A Leader booted from the distribution: health on both ports, TLS-only API at the root path, dynamic resources. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class LeaderIT extends CofferTestSupport {
+
+    @Inject
+    BundleContext context;
+
+    @Configuration
+    public Option[] config() {
+        return boot(new Node(28443), "leader", 28101, 28199);
+    }
+
+    private HttpResponse<String> waitHealthy(HttpClient c) {
+        return eventually("/health 200 on the API port", () -> unchecked(c, "https://127.0.0.1:" + apiPort() + "/health"),
+                r -> r.statusCode() == 200, Duration.ofSeconds(120));
+    }
+
+    @Test
+    public void healthAnswersOnBothPortsWithTheLeaderRole() throws Exception {
+        HttpClient tls = tlsClient();
+        HttpResponse<String> r = waitHealthy(tls);
+        assertTrue(r.body(), r.body().contains("\"role\":\"leader\""));
+        assertTrue(r.body(), r.body().contains("\"in_recovery\":false"));
+        HttpClient plain = HttpClient.newHttpClient();
+        assertEquals(200, get(plain, "http://127.0.0.1:" + healthPort() + "/health").statusCode());
+        assertEquals(200, get(plain, "http://127.0.0.1:" + healthPort() + "/health/leader").statusCode());
+        assertEquals(502, get(plain, "http://127.0.0.1:" + healthPort() + "/health/replica").statusCode());
+        assertEquals(200, get(tls, "https://127.0.0.1:" + apiPort() + "/health/live").statusCode());
+    }
+
+    @Test
+    public void theApiIsNeverServedInCleartext() throws Exception {
+        waitHealthy(tlsClient());
+        HttpClient plain = HttpClient.newHttpClient();
+        HttpResponse<String> r = get(plain, "http://127.0.0.1:" + healthPort() + "/secrets/demo/variable/x");
+        assertEquals(404, r.statusCode());
+        assertTrue(r.body(), r.body().contains("the API answers over TLS"));
+        // The TLS port refuses a cleartext request (no HTTP answer with API content).
+        try {
+            HttpResponse<String> clear = get(plain, "http://127.0.0.1:" + apiPort() + "/health");
+            assertFalse("cleartext on the API port got " + clear.statusCode(), clear.statusCode() == 200);
+        } catch (java.io.IOException expected) {
+            // connection closed by the TLS connector: what we want
+        }
+        // Karaf's default 8181 connector is off.
+        try {
+            get(plain, "http://127.0.0.1:8181/health");
+            org.junit.Assert.fail("8181 answered");
+        } catch (java.io.IOException expected) {
+            // refused
+        }
+    }
+
+    @Test
+    public void resourcesJoinAndLeaveTheApplicationWithoutRefreshingCoreBundles() throws Exception {
+        HttpClient tls = tlsClient();
+        waitHealthy(tls);
+        String base = "https://127.0.0.1:" + apiPort() + "/itest-echo/";
+        assertEquals(404, get(tls, base + "demo/variable/x").statusCode());
+
+        List<String> stopped = new ArrayList<>();
+        SynchronousBundleListener watch = e -> {
+            if (e.getType() == BundleEvent.STOPPED || e.getType() == BundleEvent.UNRESOLVED) {
+                synchronized (stopped) {
+                    stopped.add(e.getBundle().getSymbolicName());
+                }
+            }
+        };
+        context.addBundleListener(watch);
+        try {
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put("coffer.jaxrs.resource", true);
+            ServiceRegistration<Object> reg = context.registerService(Object.class, new EchoResource(), props);
+            HttpResponse<String> r = eventually("the new resource answers",
+                    () -> unchecked(tls, base + "demo/variable/db%2Fpassword"), x -> x.statusCode() == 200,
+                    Duration.ofSeconds(30));
+            // Conjur ids: %2F reaches the resource as one id with a slash; '+' stays literal.
+            assertTrue(r.body(), r.body().contains("\"id\":\"db/password\""));
+            r = get(tls, base + "demo/variable/a+b%2Bc");
+            assertTrue(r.body(), r.body().contains("\"id\":\"a+b+c\""));
+            r = get(tls, base + "my%20acct/variable/prod%2Fdb%2Fpass%20word");
+            assertTrue(r.body(), r.body().contains("\"account\":\"my acct\""));
+            assertTrue(r.body(), r.body().contains("\"id\":\"prod/db/pass word\""));
+            assertEquals(200, get(tls, "https://127.0.0.1:" + apiPort() + "/health").statusCode());
+
+            reg.unregister();
+            eventually("the resource is gone", () -> unchecked(tls, base + "demo/variable/x"),
+                    x -> x.statusCode() == 404, Duration.ofSeconds(30));
+            assertEquals(200, get(tls, "https://127.0.0.1:" + apiPort() + "/health").statusCode());
+        } finally {
+            context.removeBundleListener(watch);
+        }
+        synchronized (stopped) {
+            assertEquals("bundles stopped or refreshed while resources came and went", List.of(), stopped);
+        }
+        for (Bundle b : context.getBundles()) {
+            if (b.getSymbolicName().startsWith("io.coffer.")) {
+                assertEquals(b.getSymbolicName(), Bundle.ACTIVE, b.getState());
+            }
+        }
+    }
+
+    @Test
+    public void unknownRoutesAnswerJsonErrors() throws Exception {
+        HttpClient tls = tlsClient();
+        waitHealthy(tls);
+        HttpResponse<String> r = get(tls, "https://127.0.0.1:" + apiPort() + "/no/such/route");
+        assertEquals(404, r.statusCode());
+        assertTrue(r.body(), r.body().contains("\"code\":\"not_found\""));
+        assertFalse("no service list page", get(tls, "https://127.0.0.1:" + apiPort() + "/services").body()
+                .contains("Available RESTful services"));
+    }
+}
