@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Acceptance of the launcher on real processes: start prints KEY=VALUE lines, the node is a healthy Leader, the
+# health port serves no API, stop leaves nothing behind, a restart keeps the data, a second node on the same ports
+# fails clearly, and a node killed -9 comes back (adopting its still-running PostgreSQL).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+OFF=${COFFER_TEST_PORT_OFFSET:-23000}
+
+D="$(new_dir)"
+echo "launcher: node in $D, port offset $OFF" >&2
+OUT="$("$ROOT/coffer" start --dir "$D" --port-offset "$OFF" 2>"$D.err")"; RC=$?
+check "start exits 0" test "$RC" -eq 0 || { cat "$D.err" >&2; }
+check "stdout is only KEY=VALUE or # lines" bash -c '! grep -vE "^([A-Za-z_][A-Za-z0-9_]*=.*|#.*)$" <<<"$1"' _ "$OUT"
+eval "$OUT"
+check "COFFER_URL is https" test "${COFFER_URL:-}" = "https://127.0.0.1:$((8443 + OFF))"
+check "COFFER_CA exists" test -s "${COFFER_CA:-/nonexistent}"
+H="$(curl -s -w '\n%{http_code}' --cacert "$COFFER_CA" "$COFFER_URL/health")"
+check "/health over TLS is 200" test "${H##*$'\n'}" = 200
+check "/health says role leader" grep -q '"role":"leader"' <<<"$H"
+check "/health/leader is 200 on the health port" test "$(curl -s -o /dev/null -w '%{http_code}' "${COFFER_HEALTH_URL}/leader")" = 200
+P="$(curl -s -w '\n%{http_code}' "http://127.0.0.1:$((8444 + OFF))/secrets/demo/variable/db%2Fpassword")"
+check "plain HTTP /secrets on the health port is 404" test "${P##*$'\n'}" = 404
+check "... and says the API is TLS-only" grep -q 'the API answers over TLS' <<<"$P"
+check "cleartext on the API port gets no HTTP answer" bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 http://127.0.0.1:$1/health)" != 200 ]]' _ "$((8443 + OFF))"
+check "./coffer shell runs a shell command" bash -c '"$1/coffer" shell --dir "$2" coffer:health | grep -q "role leader, healthy"' _ "$ROOT" "$D"
+check "SSH, RMI and the API listen on loopback only" bash -c '! ss -ltnp | grep "pid=$1," | grep -vE "127\.0\.0\.1:|\[::ffff:127\.0\.0\.1\]:|\[::1\]:"' _ "$NODE_n1_PID"
+
+# Data survives a restart: write a row through the node's own PostgreSQL (peer auth on its 0700 socket dir).
+PSQL=(/usr/lib/postgresql/15/bin/psql -X -q -t -A -h "$D/pg/run" -p "$((5433 + OFF))" -U postgres -d coffer)
+if [[ $(id -u) -eq 0 ]]; then PSQL=(runuser -u postgres -- "${PSQL[@]}"); fi
+"${PSQL[@]}" -c "INSERT INTO change_log(write_id, account, kind) VALUES ('6f1c0e7e-0000-4000-8000-000000000001', 'itest', 'marker')"
+check "a node started twice on the same ports fails clearly" bash -c '! "$1/coffer" start --dir "$2" --port-offset "$3" >/dev/null 2>"$2.err2" && grep -q "already running" "$2.err2"' _ "$ROOT" "$D" "$OFF"
+D2="$(new_dir)"
+check "another node on the same ports fails with a clear message" bash -c '! "$1/coffer" start --dir "$2" --port-offset "$3" >/dev/null 2>"$2.err" && grep -q "already in use" "$2.err" && ! grep -q "Exception" "$2.err"' _ "$ROOT" "$D2" "$OFF"
+
+"$ROOT/coffer" stop --dir "$D" 2>/dev/null
+check "stop leaves no process behind" no_procs_in "$D"
+OUT="$("$ROOT/coffer" start --dir "$D" 2>/dev/null)"; eval "$OUT"
+check "restart reuses the port offset" test "${COFFER_URL:-}" = "https://127.0.0.1:$((8443 + OFF))"
+check "restart keeps the data" test "$("${PSQL[@]}" -c "SELECT count(*) FROM change_log WHERE kind='marker'")" = 1
+
+# kill -9 the JVM: PostgreSQL keeps running; the next start adopts it and the node is healthy again.
+PG_BEFORE="$NODE_n1_PG_PID"
+kill -9 "$NODE_n1_PID"; sleep 1
+check "PostgreSQL outlives a killed node" kill -0 "$PG_BEFORE"
+OUT="$("$ROOT/coffer" start --dir "$D" 2>/dev/null)"; RC=$?; eval "$OUT"
+check "a killed node starts again" test "$RC" -eq 0
+check "... adopting the same PostgreSQL" test "${NODE_n1_PG_PID:-}" = "$PG_BEFORE"
+check "... with its data" test "$("${PSQL[@]}" -c "SELECT count(*) FROM change_log WHERE kind='marker'")" = 1
+"$ROOT/coffer" stop --dir "$D" 2>/dev/null
+check "stop after adoption leaves no process behind" no_procs_in "$D"
+J="$("$ROOT/coffer" start --dir "$D" --json 2>/dev/null)"
+check "--json prints one JSON object" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["NODE_n1_ROLE"]=="leader"' "$J"
+"$ROOT/coffer" stop --dir "$D" 2>/dev/null
+
+summary launcher
