@@ -18,6 +18,12 @@ for role in leader follower standby dr-standby; do
   check "$role: no ERROR in the log" bash -c '! grep -q "| ERROR |" "$1"/data/log/karaf.log' _ "$D" \
     || grep '| ERROR |' "$D/data/log/karaf.log" | head -5 >&2
   check "$role: /health names the role" bash -c 'curl -s "http://127.0.0.1:$1/health" | grep -q "\"role\":\"$2\""' _ "$((8444 + OFF))" "$role"
+  API="$(curl -s -k -w '\n%{http_code}' "https://127.0.0.1:$((8443 + OFF))/secrets/demo/variable/x")"
+  case "$role" in
+    standby|dr-standby) check "$role: the API answers 503 (no API on standbys)" test "${API##*$'\n'}" = 503
+                        check "$role: ... with a JSON error" grep -q '"code":"service_unavailable"' <<<"$API" ;;
+    *) check "$role: the API is served (404 JSON for a route that doesn't exist yet)" test "${API##*$'\n'}" = 404 ;;
+  esac
   check "$role: nothing was written to the empty user.home" bash -c '[[ -z "$(ls -A "$1")" ]]' _ "$HOME_EMPTY"
   "$ROOT/coffer" stop --dir "$D" 2>/dev/null
 done
