@@ -39,7 +39,7 @@ public class HealthAggregator implements HealthService {
     @ObjectClassDefinition(name = "Coffer health", description = "What /health requires")
     public @interface Config {
         @AttributeDefinition(description = "Checks that must be registered and ok for the node to be healthy")
-        String[] required() default {"database", "schema"};
+        String[] required() default {"database", "schema", "keys"};
     }
 
     private final NodeIdentity node;

@@ -8,19 +8,24 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthCheck;
+import io.coffer.api.store.Database;
 
 /**
  * Brings the schema to the version this bundle ships, as soon as the node's database is available. Migrations are
  * versioned SQL files under {@code db/migration}; a failed one leaves the node unhealthy with the reason in
- * {@code /health}, never half-applied (PostgreSQL runs each migration in a transaction).
+ * {@code /health}, never half-applied (PostgreSQL runs each migration in a transaction). The {@link Database}
+ * service appears only once the schema is current.
  */
 @Component(service = HealthCheck.class, immediate = true)
 public class SchemaMigrator implements HealthCheck {
@@ -29,11 +34,35 @@ public class SchemaMigrator implements HealthCheck {
     private final DataSource dataSource;
     private volatile String version;
     private volatile String error;
+    private ServiceRegistration<Database> registration;
 
     @Activate
-    public SchemaMigrator(@Reference(target = "(coffer.db=main)") DataSource dataSource) {
+    public SchemaMigrator(@Reference(target = "(coffer.db=main)") DataSource dataSource, BundleContext context) {
         this.dataSource = dataSource;
         migrate();
+        if (error == null && context != null) {
+            String v = version;
+            registration = context.registerService(Database.class, new Database() {
+                public DataSource dataSource() {
+                    return dataSource;
+                }
+
+                public String schemaVersion() {
+                    return v;
+                }
+            }, null);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (registration != null) {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // unregistered by the framework while the bundle stops
+            }
+        }
     }
 
     void migrate() {

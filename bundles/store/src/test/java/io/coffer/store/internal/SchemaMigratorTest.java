@@ -28,11 +28,11 @@ public class SchemaMigratorTest {
 
     @Test
     public void migratesOnceAndIsIdempotent() throws Exception {
-        SchemaMigrator m = new SchemaMigrator(pg.dataSource());
+        SchemaMigrator m = new SchemaMigrator(pg.dataSource(), null);
         assertTrue(m.check().toMap().toString(), m.check().ok());
-        assertEquals("1", m.check().details().get("version"));
+        assertEquals("2", m.check().details().get("version"));
         // A restart against a migrated schema applies nothing and stays healthy.
-        SchemaMigrator again = new SchemaMigrator(pg.dataSource());
+        SchemaMigrator again = new SchemaMigrator(pg.dataSource(), null);
         assertTrue(again.check().ok());
         try (Connection c = pg.dataSource().getConnection();
                 ResultSet rs = c.createStatement().executeQuery(
@@ -48,7 +48,7 @@ public class SchemaMigratorTest {
         ds.setServerNames(new String[] {"127.0.0.1"});
         ds.setPortNumbers(new int[] {1});
         ds.setConnectTimeout(2);
-        SchemaMigrator m = new SchemaMigrator(ds);
+        SchemaMigrator m = new SchemaMigrator(ds, null);
         assertFalse(m.check().ok());
         assertTrue(m.check().details().containsKey("error"));
     }
