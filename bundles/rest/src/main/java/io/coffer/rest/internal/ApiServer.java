@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.jaxrs.json.JacksonJsonProvider;
 
 import io.coffer.api.NodeIdentity;
+import io.coffer.api.authn.AccessTokens;
 import io.coffer.api.health.HealthService;
 
 /**
@@ -40,6 +41,7 @@ public class ApiServer {
     private Bus bus;
     private Server server;
     private boolean active;
+    private volatile AccessTokens tokens;
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
@@ -52,6 +54,17 @@ public class ApiServer {
         bus = BusFactory.newInstance().createBus();
         active = true;
         rebuild();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setTokens(AccessTokens t) {
+        tokens = t;
+    }
+
+    void unsetTokens(AccessTokens t) {
+        if (tokens == t) {
+            tokens = null;
+        }
     }
 
     @Reference(service = Object.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -82,6 +95,7 @@ public class ApiServer {
         providers.add(new JacksonJsonProvider());
         providers.add(new ApiErrors());
         providers.add(new RoleGate(node));
+        providers.add(new TokenAuthFilter(() -> tokens));
         List<Class<?>> classes = new ArrayList<>();
         f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
         classes.add(HealthResource.class);

@@ -1,0 +1,20 @@
+package io.coffer.api.authn;
+
+import java.util.List;
+
+/** Accounts and their bootstrap (a signing key and the {@code admin} user). Write side: Leader only. */
+public interface Accounts {
+
+    /**
+     * Creates an account with its token-signing key and its {@code admin} user, in one transaction.
+     *
+     * @param id the account id: 1-64 of letters, digits, {@code _ . -}, starting with a letter or digit
+     * @return the admin user's API key; shown once, stored only sealed
+     * @throws IllegalArgumentException when the id is invalid
+     * @throws IllegalStateException when the account exists
+     */
+    String create(String id);
+
+    /** @return the account ids, sorted */
+    List<String> list();
+}

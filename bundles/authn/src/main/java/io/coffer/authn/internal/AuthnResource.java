@@ -1,0 +1,99 @@
+package io.coffer.authn.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Locale;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.Consumes;
+import javax.ws.rs.GET;
+import javax.ws.rs.HeaderParam;
+import javax.ws.rs.POST;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.coffer.api.authn.AuthnException;
+
+/** {@code /authn/{account}/login} and {@code /authn/{account}/{login}/authenticate}, as Conjur answers them. */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/authn/{account}")
+public class AuthnResource {
+    private final ApiKeyAuthenticator authn;
+
+    @Activate
+    public AuthnResource(@Reference ApiKeyAuthenticator authn) {
+        this.authn = authn;
+    }
+
+    @GET
+    @Path("login")
+    public Response login(@PathParam("account") String account, @HeaderParam("Authorization") String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return Response.status(401).build();
+        }
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(authorization.substring(6).trim());
+        } catch (IllegalArgumentException e) {
+            return Response.status(401).build();
+        }
+        String pair = new String(decoded, StandardCharsets.UTF_8);
+        Arrays.fill(decoded, (byte) 0);
+        int colon = pair.indexOf(':');
+        if (colon < 1) {
+            return Response.status(401).build();
+        }
+        char[] password = pair.substring(colon + 1).toCharArray();
+        try {
+            byte[] key = authn.login(account, pair.substring(0, colon), password);
+            return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
+        } catch (AuthnException e) {
+            return Response.status(e.status()).build();
+        } finally {
+            Arrays.fill(password, '\0');
+        }
+    }
+
+    @POST
+    @Path("{login}/authenticate")
+    @Consumes(MediaType.WILDCARD)
+    public Response authenticate(@PathParam("account") String account, @PathParam("login") String login,
+            @HeaderParam("Accept-Encoding") String acceptEncoding, byte[] body, @Context HttpServletRequest request) {
+        try {
+            byte[] token = authn.authenticate(account, login, body == null ? new byte[0] : body,
+                    request.getRemoteAddr());
+            if (wantsBase64(acceptEncoding)) {
+                return Response.ok(Base64.getEncoder().encodeToString(token), MediaType.TEXT_PLAIN_TYPE)
+                        .header("Content-Encoding", "base64").build();
+            }
+            return Response.ok(token, MediaType.APPLICATION_JSON_TYPE).build();
+        } catch (AuthnException e) {
+            return Response.status(e.status()).build();
+        } finally {
+            if (body != null) {
+                Arrays.fill(body, (byte) 0);
+            }
+        }
+    }
+
+    /** {@code Accept-Encoding} elements split on commas, trimmed, compared case-insensitively (Conjur's rule). */
+    static boolean wantsBase64(String acceptEncoding) {
+        if (acceptEncoding == null) {
+            return false;
+        }
+        for (String e : acceptEncoding.split(",")) {
+            if (e.trim().toLowerCase(Locale.ROOT).equals("base64")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,158 @@
+package io.coffer.authn.internal;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.lang.annotation.Annotation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+
+import javax.sql.DataSource;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.coffer.accounts.internal.AccountManager;
+import io.coffer.api.authn.AuthnException;
+import io.coffer.api.authn.Identity;
+import io.coffer.api.store.Database;
+import io.coffer.crypto.internal.Keyring;
+import io.coffer.postgres.internal.TestPostgres;
+import io.coffer.store.internal.SchemaMigrator;
+
+/** Account bootstrap → authenticate → token → verify, against a real PostgreSQL and the real key hierarchy. */
+public class AuthnFlowTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestPostgres pg;
+    private static Database db;
+    private static Keyring keys;
+    private static String apiKey;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        pg = new TestPostgres();
+        DataSource ds = pg.dataSource();
+        new SchemaMigrator(ds, null);
+        db = new Database() {
+            public DataSource dataSource() { return ds; }
+            public String schemaVersion() { return "2"; }
+        };
+        String keyFile = Files.createTempDirectory("coffer-authn").resolve("server.key").toString();
+        keys = new Keyring(db, new Keyring.Config() {
+            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
+            public String server_key_file() { return keyFile; }
+        });
+        apiKey = new AccountManager(db, keys).create("demo");
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        pg.close();
+    }
+
+    private static TokenService tokens(Clock clock) {
+        return new TokenService(new SigningKeys(db), keys, clock);
+    }
+
+    private static String header(byte[] token) {
+        return "Token token=\"" + Base64.getEncoder().encodeToString(token) + "\"";
+    }
+
+    @Test
+    public void apiKeyHasConjursShape() {
+        assertTrue(apiKey, apiKey.matches("[0-9a-hjkmnp-tv-z]{47,56}"));
+        try {
+            new AccountManager(db, keys).create("demo");
+            fail("duplicate account");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage().contains("already exists"));
+        }
+    }
+
+    @Test
+    public void authenticateIssuesAConjurFramedTokenThatVerifies() throws Exception {
+        TokenService t = tokens(Clock.systemUTC());
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, t);
+        byte[] token = a.authenticate("demo", "admin", apiKey.getBytes(StandardCharsets.US_ASCII), "127.0.0.1");
+        JsonNode json = JSON.readTree(token);
+        for (String part : new String[] {"protected", "payload", "signature"}) {
+            String v = json.get(part).asText();
+            assertTrue(part + " is URL-safe base64 with padding", v.matches("[A-Za-z0-9_-]+=*") && v.length() % 4 == 0);
+        }
+        String payload = new String(Base64.getUrlDecoder().decode(json.get("payload").asText()), StandardCharsets.UTF_8);
+        assertTrue(payload, payload.matches("\\{\"iat\":\\d+,\"sub\":\"admin\",\"exp\":\\d+}"));
+        JsonNode claims = JSON.readTree(payload);
+        assertEquals(480, claims.get("exp").asLong() - claims.get("iat").asLong());
+        JsonNode prot = JSON.readTree(Base64.getUrlDecoder().decode(json.get("protected").asText()));
+        assertEquals("EdDSA", prot.get("alg").asText());
+        assertEquals(64, prot.get("kid").asText().length());
+
+        Identity id = t.verify(header(token));
+        assertEquals("demo", id.account());
+        assertEquals("admin", id.login());
+        assertEquals("demo:user:admin", id.roleId());
+        // A fresh verifier (another node, cold cache) verifies it too, from the replicated public key.
+        assertEquals("demo:user:admin", tokens(Clock.systemUTC()).verify(header(token)).roleId());
+        // Login with the API key as the password gives the API key back; user/admin is the same login.
+        assertArrayEquals(apiKey.getBytes(StandardCharsets.US_ASCII), a.login("demo", "admin", apiKey.toCharArray()));
+        a.authenticate("demo", "user/admin", (apiKey + "\n").getBytes(StandardCharsets.US_ASCII), "10.0.0.1");
+    }
+
+    @Test
+    public void everyBadCredentialIsTheSame401() {
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()));
+        String[][] cases = {{"demo", "admin", "wrong"}, {"demo", "nobody", apiKey}, {"other", "admin", apiKey},
+            {"demo", "host/admin", apiKey}, {"demo", "admin", ""}};
+        for (String[] c : cases) {
+            try {
+                a.authenticate(c[0], c[1], c[2].getBytes(StandardCharsets.US_ASCII), "127.0.0.1");
+                fail("authenticated " + String.join(",", c[0], c[1]));
+            } catch (AuthnException e) {
+                assertEquals(401, e.status());
+                assertEquals("", e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    public void badTokensAreRejectedWithConjursMessages() throws Exception {
+        TokenService t = tokens(Clock.systemUTC());
+        byte[] good = t.issue("demo", "admin");
+        assertRejected(t, null, "Authorization missing");
+        assertRejected(t, "Basic abc", "Authorization missing");
+        assertRejected(t, "Token token=\"!!!notbase64\"", "Malformed authorization token");
+        assertRejected(t, "Token token=\"" + Base64.getEncoder().encodeToString("{}".getBytes()) + "\"",
+                "Malformed authorization token");
+        // Tampered payload: a different subject under the same signature.
+        JsonNode json = JSON.readTree(good);
+        String forged = "{\"protected\":\"" + json.get("protected").asText() + "\",\"payload\":\""
+                + Base64.getUrlEncoder().encodeToString("{\"iat\":1,\"sub\":\"host/evil\",\"exp\":99999999999}".getBytes())
+                + "\",\"signature\":\"" + json.get("signature").asText() + "\"}";
+        assertRejected(t, header(forged.getBytes()), "Unauthorized: Invalid token");
+        // Expired: verified by a clock 9 minutes later.
+        TokenService later = tokens(Clock.fixed(Instant.now().plusSeconds(540), ZoneOffset.UTC));
+        assertRejected(later, header(good), "Unauthorized: Invalid token");
+        assertFalse(header(good).isEmpty());
+    }
+
+    private static void assertRejected(TokenService t, String header, String message) {
+        try {
+            t.verify(header);
+            fail("accepted " + header);
+        } catch (AuthnException e) {
+            assertEquals(401, e.status());
+            assertEquals(message, e.getMessage());
+        }
+    }
+}
