@@ -22,7 +22,7 @@ for role in leader follower standby dr-standby; do
   case "$role" in
     standby|dr-standby) check "$role: the API answers 503 (no API on standbys)" test "${API##*$'\n'}" = 503
                         check "$role: ... with a JSON error" grep -q '"code":"service_unavailable"' <<<"$API" ;;
-    *) check "$role: the API is served (404 JSON for a route that doesn't exist yet)" test "${API##*$'\n'}" = 404 ;;
+    *) check "$role: the API is served and wants a token (401)" test "${API##*$'\n'}" = 401 ;;
   esac
   check "$role: nothing was written to the empty user.home" bash -c '[[ -z "$(ls -A "$1")" ]]' _ "$HOME_EMPTY"
   "$ROOT/coffer" stop --dir "$D" 2>/dev/null

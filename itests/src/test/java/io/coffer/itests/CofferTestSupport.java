@@ -128,6 +128,25 @@ public abstract class CofferTestSupport {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    static HttpResponse<String> send(HttpClient client, String method, String url, String body, String... headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** @return the {@code Authorization} header value for a fresh token of {@code login} */
+    static String tokenHeader(HttpClient tls, String account, String login, String apiKey) throws Exception {
+        HttpResponse<String> r = send(tls, "POST", "https://127.0.0.1:" + apiPort() + "/authn/" + account + "/"
+                + java.net.URLEncoder.encode(login, "UTF-8") + "/authenticate", apiKey);
+        Assert.assertEquals(r.body(), 200, r.statusCode());
+        return "Token token=\"" + java.util.Base64.getEncoder().encodeToString(r.body().getBytes("UTF-8")) + "\"";
+    }
+
     /** Bounded polling that reports the last value it saw (never a bare sleep). */
     static <T> T eventually(String what, Supplier<T> probe, Predicate<T> done, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

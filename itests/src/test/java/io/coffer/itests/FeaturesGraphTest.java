@@ -34,6 +34,7 @@ public class FeaturesGraphTest {
     @Test
     public void followerAndStandbysNeverReachTheWriteSide() {
         Set<String> writeBundles = graph.writeOnlyBundles();
+        assertTrue("coffer-write has bundles of its own", writeBundles.stream().anyMatch(b -> b.contains("accounts")));
         for (String role : new String[] {"coffer-follower", "coffer-standby", "coffer-dr-standby"}) {
             assertFalse(role + " reaches coffer-write", graph.closure(role).contains("coffer-write"));
             Set<String> overlap = new HashSet<>(graph.bundleClosure(role));
@@ -52,7 +53,8 @@ public class FeaturesGraphTest {
         g.features.put("coffer-follower", java.util.List.of("coffer-core", "coffer-leader"));
         Set<String> overlap = new HashSet<>(g.bundleClosure("coffer-follower"));
         overlap.retainAll(g.writeOnlyBundles());
-        assertEquals(Set.of("mvn:io.coffer/io.coffer.policy/1"), overlap);
+        assertTrue(overlap.contains("mvn:io.coffer/io.coffer.policy/1"));
+        assertEquals(g.writeOnlyBundles(), overlap);
     }
 
     @Test

@@ -58,9 +58,12 @@ public class FollowerIT extends CofferTestSupport {
         // Computed from the features: every bundle coffer-write (and what it reaches) adds beyond coffer-core.
         Set<String> writeOnly = bundlesOf(write, new HashSet<>());
         writeOnly.removeAll(bundlesOf(features.getFeature("coffer-core"), new HashSet<>()));
+        assertFalse("the check has write bundles to look for", writeOnly.isEmpty());
         for (Bundle b : context.getBundles()) {
             assertFalse("write bundle installed: " + b.getLocation(), writeOnly.contains(b.getLocation()));
         }
+        assertEquals("no Accounts service on a follower", null,
+                context.getServiceReference(io.coffer.api.authn.Accounts.class));
     }
 
     private Set<String> bundlesOf(Feature f, Set<String> seenFeatures) throws Exception {

@@ -34,6 +34,18 @@ public class LeaderIT extends CofferTestSupport {
     @Inject
     BundleContext context;
 
+    @Inject
+    io.coffer.api.authn.Accounts accounts;
+
+    private static String apiKey;
+
+    private synchronized String apiKey() {
+        if (apiKey == null) {
+            apiKey = accounts.create("itest");
+        }
+        return apiKey;
+    }
+
     @Configuration
     public Option[] config() {
         return boot(new Node(28443), "leader", 28101, 28199);
@@ -85,7 +97,8 @@ public class LeaderIT extends CofferTestSupport {
         HttpClient tls = tlsClient();
         waitHealthy(tls);
         String base = "https://127.0.0.1:" + apiPort() + "/itest-echo/";
-        assertEquals(404, get(tls, base + "demo/variable/x").statusCode());
+        String auth = tokenHeader(tls, "itest", "admin", apiKey());
+        assertEquals(404, send(tls, "GET", base + "demo/variable/x", null, "Authorization", auth).statusCode());
 
         List<String> stopped = new ArrayList<>();
         SynchronousBundleListener watch = e -> {
@@ -101,19 +114,21 @@ public class LeaderIT extends CofferTestSupport {
             props.put("coffer.jaxrs.resource", true);
             ServiceRegistration<Object> reg = context.registerService(Object.class, new EchoResource(), props);
             HttpResponse<String> r = eventually("the new resource answers",
-                    () -> unchecked(tls, base + "demo/variable/db%2Fpassword"), x -> x.statusCode() == 200,
+                    () -> authed(tls, base + "demo/variable/db%2Fpassword", auth), x -> x.statusCode() == 200,
                     Duration.ofSeconds(30));
+            assertEquals("a joining resource is protected by default", 401,
+                    get(tls, base + "demo/variable/db%2Fpassword").statusCode());
             // Conjur ids: %2F reaches the resource as one id with a slash; '+' stays literal.
             assertTrue(r.body(), r.body().contains("\"id\":\"db/password\""));
-            r = get(tls, base + "demo/variable/a+b%2Bc");
+            r = authed(tls, base + "demo/variable/a+b%2Bc", auth);
             assertTrue(r.body(), r.body().contains("\"id\":\"a+b+c\""));
-            r = get(tls, base + "my%20acct/variable/prod%2Fdb%2Fpass%20word");
+            r = authed(tls, base + "my%20acct/variable/prod%2Fdb%2Fpass%20word", auth);
             assertTrue(r.body(), r.body().contains("\"account\":\"my acct\""));
             assertTrue(r.body(), r.body().contains("\"id\":\"prod/db/pass word\""));
             assertEquals(200, get(tls, "https://127.0.0.1:" + apiPort() + "/health").statusCode());
 
             reg.unregister();
-            eventually("the resource is gone", () -> unchecked(tls, base + "demo/variable/x"),
+            eventually("the resource is gone", () -> authed(tls, base + "demo/variable/x", auth),
                     x -> x.statusCode() == 404, Duration.ofSeconds(30));
             assertEquals(200, get(tls, "https://127.0.0.1:" + apiPort() + "/health").statusCode());
         } finally {
@@ -129,11 +144,56 @@ public class LeaderIT extends CofferTestSupport {
         }
     }
 
+    private static HttpResponse<String> authed(HttpClient c, String url, String auth) {
+        try {
+            return send(c, "GET", url, null, "Authorization", auth);
+        } catch (Exception e) {
+            throw new IllegalStateException(e.toString(), e);
+        }
+    }
+
+    @Test
+    public void loginAuthenticateAndWhoamiOverTls() throws Exception {
+        HttpClient tls = tlsClient();
+        waitHealthy(tls);
+        String api = "https://127.0.0.1:" + apiPort();
+        String key = apiKey();
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + key).getBytes("UTF-8"));
+        HttpResponse<String> login = send(tls, "GET", api + "/authn/itest/login", null, "Authorization", basic);
+        assertEquals(200, login.statusCode());
+        assertEquals(key, login.body());
+        String wrong = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:nope".getBytes("UTF-8"));
+        HttpResponse<String> denied = send(tls, "GET", api + "/authn/itest/login", null, "Authorization", wrong);
+        assertEquals(401, denied.statusCode());
+        assertEquals("", denied.body());
+
+        HttpResponse<String> b64 = send(tls, "POST", api + "/authn/itest/admin/authenticate", key,
+                "Accept-Encoding", "gzip , bASe64 ,br");
+        assertEquals(200, b64.statusCode());
+        assertEquals("base64", b64.headers().firstValue("Content-Encoding").orElse(""));
+        String json = new String(java.util.Base64.getDecoder().decode(b64.body()), "UTF-8");
+        assertTrue(json, json.startsWith("{\"protected\":"));
+        assertEquals(401, send(tls, "POST", api + "/authn/itest/admin/authenticate", "not-the-key").statusCode());
+        assertEquals(401, send(tls, "POST", api + "/authn/itest/user%2Fnobody/authenticate", key).statusCode());
+
+        String auth = "Token token=\"" + b64.body() + "\"";
+        HttpResponse<String> who = send(tls, "GET", api + "/whoami", null, "Authorization", auth);
+        assertEquals(who.body(), 200, who.statusCode());
+        assertTrue(who.body(), who.body().contains("\"account\":\"itest\""));
+        assertTrue(who.body(), who.body().contains("\"username\":\"admin\""));
+        HttpResponse<String> anon = get(tls, api + "/whoami");
+        assertEquals(401, anon.statusCode());
+        assertEquals("Authorization missing", anon.body());
+        assertEquals("Malformed authorization token", send(tls, "GET", api + "/whoami", null, "Authorization",
+                "Token token=\"e30=\"").body());
+    }
+
     @Test
     public void unknownRoutesAnswerJsonErrors() throws Exception {
         HttpClient tls = tlsClient();
         waitHealthy(tls);
-        HttpResponse<String> r = get(tls, "https://127.0.0.1:" + apiPort() + "/no/such/route");
+        HttpResponse<String> r = authed(tls, "https://127.0.0.1:" + apiPort() + "/no/such/route",
+                tokenHeader(tls, "itest", "admin", apiKey()));
         assertEquals(404, r.statusCode());
         assertTrue(r.body(), r.body().contains("\"code\":\"not_found\""));
         assertFalse("no service list page", get(tls, "https://127.0.0.1:" + apiPort() + "/services").body()
