@@ -24,6 +24,12 @@ check "plain HTTP /secrets on the health port is 404" test "${P##*$'\n'}" = 404
 check "... and says the API is TLS-only" grep -q 'the API answers over TLS' <<<"$P"
 check "cleartext on the API port gets no HTTP answer" bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 http://127.0.0.1:$1/health)" != 200 ]]' _ "$((8443 + OFF))"
 check "./coffer shell runs a shell command" bash -c '"$1/coffer" shell --dir "$2" coffer:health | grep -q "role leader, healthy"' _ "$ROOT" "$D"
+check "the demo account's API key is printed" test -n "${COFFER_API_KEY:-}"
+TOKEN="$(curl -s --cacert "$COFFER_CA" -H 'Accept-Encoding: base64' -d "$COFFER_API_KEY" "$COFFER_URL/authn/demo/admin/authenticate")"
+check "the demo API key authenticates" test -n "$TOKEN"
+check "/whoami with the token names demo/admin" bash -c 'curl -s --cacert "$1" -H "Authorization: Token token=\"$2\"" "$3/whoami" | grep -q "\"username\":\"admin\""' _ "$COFFER_CA" "$TOKEN" "$COFFER_URL"
+check "the API key is nowhere in the node's folder but its 0600 key file" bash -c '[[ "$(grep -rl -- "$1" "$2" 2>/dev/null)" == "$2/secrets/demo.api_key" ]] && [[ "$(stat -c %a "$2/secrets/demo.api_key")" == 600 ]]' _ "$COFFER_API_KEY" "$D"
+FIRST_KEY="$COFFER_API_KEY"
 check "SSH, RMI and the API listen on loopback only" bash -c '! ss -ltnp | grep "pid=$1," | grep -vE "127\.0\.0\.1:|\[::ffff:127\.0\.0\.1\]:|\[::1\]:"' _ "$NODE_n1_PID"
 
 # Data survives a restart: write a row through the node's own PostgreSQL (peer auth on its 0700 socket dir).
@@ -38,6 +44,7 @@ check "another node on the same ports fails with a clear message" bash -c '! "$1
 check "stop leaves no process behind" no_procs_in "$D"
 OUT="$("$ROOT/coffer" start --dir "$D" 2>/dev/null)"; eval "$OUT"
 check "restart reuses the port offset" test "${COFFER_URL:-}" = "https://127.0.0.1:$((8443 + OFF))"
+check "restart keeps the demo account's key" test "${COFFER_API_KEY:-}" = "$FIRST_KEY"
 check "restart keeps the data" test "$("${PSQL[@]}" -c "SELECT count(*) FROM change_log WHERE kind='marker'")" = 1
 
 # kill -9 the JVM: PostgreSQL keeps running; the next start adopts it and the node is healthy again.
