@@ -62,6 +62,11 @@ public class FollowerIT extends CofferTestSupport {
         for (Bundle b : context.getBundles()) {
             assertFalse("write bundle installed: " + b.getLocation(), writeOnly.contains(b.getLocation()));
         }
+        HttpResponse<String> put = send(tls, "PUT", "https://127.0.0.1:" + apiPort() + "/authn/demo/api_key", null);
+        assertEquals(405, put.statusCode());
+        assertTrue(put.body(), put.body().contains("read-only"));
+        assertEquals("authenticate is a read: it passes the gate (401 for an unknown account)", 401,
+                send(tls, "POST", "https://127.0.0.1:" + apiPort() + "/authn/demo/admin/authenticate", "x").statusCode());
         assertEquals("no Accounts service on a follower", null,
                 context.getServiceReference(io.coffer.api.authn.Accounts.class));
     }

@@ -189,6 +189,53 @@ public class LeaderIT extends CofferTestSupport {
     }
 
     @Test
+    public void passwordChangeAndApiKeyRotationFollowConjursRules() throws Exception {
+        HttpClient tls = tlsClient();
+        waitHealthy(tls);
+        String api = "https://127.0.0.1:" + apiPort();
+        String key = accounts.create("creds");
+        String basicKey = basic("admin", key);
+
+        HttpResponse<String> weak = send(tls, "PUT", api + "/authn/creds/password", "short", "Authorization", basicKey);
+        assertEquals(422, weak.statusCode());
+        assertTrue(weak.body(), weak.body().contains("\"code\":\"validation_failed\"") && weak.body().contains("CONJ00046E"));
+        assertEquals(204, send(tls, "PUT", api + "/authn/creds/password", "ABcd1234!xyz-new", "Authorization",
+                basicKey).statusCode());
+        // The password now logs in (bcrypt) and gives the API key; a wrong one doesn't.
+        HttpResponse<String> login = send(tls, "GET", api + "/authn/creds/login", null, "Authorization",
+                basic("admin", "ABcd1234!xyz-new"));
+        assertEquals(200, login.statusCode());
+        assertEquals(key, login.body());
+        assertEquals(401, send(tls, "GET", api + "/authn/creds/login", null, "Authorization",
+                basic("admin", "ABcd1234!xyz-old")).statusCode());
+
+        String token = tokenHeader(tls, "creds", "admin", key);
+        HttpResponse<String> weakToken = send(tls, "PUT", api + "/authn/creds/api_key", null, "Authorization", token);
+        assertEquals(401, weakToken.statusCode());
+        assertTrue(weakToken.body(), weakToken.body().contains("Credential strength is insufficient"));
+        assertEquals("a token can't change a password", 401,
+                send(tls, "PUT", api + "/authn/creds/password", "ABcd1234!xyz-new2", "Authorization", token).statusCode());
+
+        HttpResponse<String> rotated = send(tls, "PUT", api + "/authn/creds/api_key", null, "Authorization", basicKey);
+        assertEquals(200, rotated.statusCode());
+        String newKey = rotated.body();
+        assertTrue(newKey, newKey.matches("[0-9a-hjkmnp-tv-z]{40,56}") && !newKey.equals(key));
+        assertEquals("the old key is dead", 401, send(tls, "POST", api + "/authn/creds/admin/authenticate", key).statusCode());
+        assertEquals(200, send(tls, "POST", api + "/authn/creds/admin/authenticate", newKey).statusCode());
+        assertEquals("another role through Basic auth", 401, send(tls, "PUT", api + "/authn/creds/api_key?role=user:bob",
+                null, "Authorization", basic("admin", newKey)).statusCode());
+        assertEquals("an invisible role", 404, send(tls, "PUT", api + "/authn/creds/api_key?role=user:bob", null,
+                "Authorization", tokenHeader(tls, "creds", "admin", newKey)).statusCode());
+        assertEquals("the root policy is owned by admin but has no API key", 405, send(tls, "PUT",
+                api + "/authn/creds/api_key?role=policy:root", null, "Authorization",
+                tokenHeader(tls, "creds", "admin", newKey)).statusCode());
+    }
+
+    private static String basic(String login, String secret) throws Exception {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((login + ":" + secret).getBytes("UTF-8"));
+    }
+
+    @Test
     public void unknownRoutesAnswerJsonErrors() throws Exception {
         HttpClient tls = tlsClient();
         waitHealthy(tls);

@@ -98,6 +98,11 @@ public class AccountManager implements Accounts {
         return apiKey;
     }
 
+    /** @return a new API key in Conjur's format */
+    public static String newApiKey() {
+        return ApiKeys.generate();
+    }
+
     private static void update(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {

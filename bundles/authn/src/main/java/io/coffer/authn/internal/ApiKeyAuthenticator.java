@@ -11,14 +11,30 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
 
+import java.time.Clock;
+import java.util.Base64;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import io.coffer.api.authn.AccessTokens;
 import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.Authenticator;
+import io.coffer.api.authn.BasicAuth;
 import io.coffer.api.authn.Logins;
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.store.Database;
@@ -26,21 +42,76 @@ import io.coffer.api.store.Database;
 /**
  * The built-in {@code authn} authenticator: API key → access token, and Basic login → API key. Every failure is the
  * same 401 with no detail; an unknown role costs the same comparison as a known one, so timing doesn't reveal which
- * roles exist.
+ * roles exist. Failed attempts are throttled per role and per client address (429 before any credential is
+ * checked), and bcrypt runs on a small bounded pool, so a burst of bad logins can't take the node's CPU.
  */
-@Component(service = {Authenticator.class, ApiKeyAuthenticator.class})
-public class ApiKeyAuthenticator implements Authenticator {
+@Component(service = {Authenticator.class, ApiKeyAuthenticator.class, BasicAuth.class},
+        configurationPid = ApiKeyAuthenticator.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ApiKeyAuthenticator.Config.class)
+public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
+    public static final String PID = "io.coffer.authn";
     private static final byte[] DUMMY = new byte[56];
+
+    @ObjectClassDefinition(name = "Coffer authn", description = "The API-key authenticator")
+    public @interface Config {
+        @AttributeDefinition(description = "Failed attempts allowed per role per window")
+        int role_failures() default 10;
+
+        @AttributeDefinition(description = "Failed attempts allowed per client address per window")
+        int client_failures() default 30;
+
+        @AttributeDefinition(description = "Throttling window in seconds")
+        int window_seconds() default 60;
+
+        @AttributeDefinition(description = "Threads hashing passwords (bcrypt); 0 = one per core")
+        int bcrypt_threads() default 0;
+
+        @AttributeDefinition(description = "Password checks allowed to wait for a bcrypt thread")
+        int bcrypt_queue() default 32;
+    }
 
     private final Database db;
     private final Sealer sealer;
     private final AccessTokens tokens;
+    private final FailureThrottle roles;
+    private final FailureThrottle clients;
+    private final ThreadPoolExecutor bcrypt;
 
     @Activate
-    public ApiKeyAuthenticator(@Reference Database db, @Reference Sealer sealer, @Reference AccessTokens tokens) {
+    public ApiKeyAuthenticator(@Reference Database db, @Reference Sealer sealer, @Reference AccessTokens tokens,
+            Config config) {
         this.db = db;
         this.sealer = sealer;
         this.tokens = tokens;
+        long window = config.window_seconds() * 1000L;
+        this.roles = new FailureThrottle(config.role_failures(), window, Clock.systemUTC());
+        this.clients = new FailureThrottle(config.client_failures(), window, Clock.systemUTC());
+        int threads = config.bcrypt_threads() > 0 ? config.bcrypt_threads() : Runtime.getRuntime().availableProcessors();
+        this.bcrypt = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(Math.max(1, config.bcrypt_queue())), r -> {
+                    Thread t = new Thread(r, "coffer-bcrypt");
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    @Deactivate
+    void deactivate() {
+        bcrypt.shutdownNow();
+    }
+
+    /** Refuses throttled callers up front; the keys are role and client address. */
+    private void throttle(String roleId, String clientIp) {
+        long wait = Math.max(roles.retryAfter(roleId), clients.retryAfter(String.valueOf(clientIp)));
+        if (wait > 0) {
+            throw new AuthnException(429, "too many failed authentication attempts; retry later", wait);
+        }
+    }
+
+    private AuthnException failed(String roleId, String clientIp) {
+        roles.failed(roleId);
+        clients.failed(String.valueOf(clientIp));
+        return new AuthnException(401, "");
     }
 
     @Override
@@ -59,12 +130,42 @@ public class ApiKeyAuthenticator implements Authenticator {
     @Override
     public byte[] authenticate(String account, String login, byte[] credential, String clientIp) {
         String roleId = roleId(account, login);
+        throttle(roleId, clientIp);
         Stored s = load(roleId);
         boolean ok = MessageDigest.isEqual(s != null && s.apiKey != null ? s.apiKey : DUMMY, trim(credential));
         if (!ok || s == null || s.apiKey == null || expired(s) || !originAllowed(s, clientIp)) {
+            throw failed(roleId, clientIp);
+        }
+        roles.succeeded(roleId);
+        return tokens.issue(account, login.startsWith("user/") ? login.substring(5) : login);
+    }
+
+    @Override
+    public String verify(String account, String authorization, String clientIp) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             throw new AuthnException(401, "");
         }
-        return tokens.issue(account, login.startsWith("user/") ? login.substring(5) : login);
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(authorization.substring(6).trim());
+        } catch (IllegalArgumentException e) {
+            throw new AuthnException(401, "");
+        }
+        String pair = new String(decoded, StandardCharsets.UTF_8);
+        Arrays.fill(decoded, (byte) 0);
+        int colon = pair.indexOf(':');
+        if (colon < 1) {
+            throw new AuthnException(401, "");
+        }
+        String login = pair.substring(0, colon);
+        char[] password = pair.substring(colon + 1).toCharArray();
+        try {
+            byte[] key = login(account, login, password, clientIp);
+            Arrays.fill(key, (byte) 0);
+            return roleId(account, login);
+        } finally {
+            Arrays.fill(password, '\0');
+        }
     }
 
     /**
@@ -72,21 +173,41 @@ public class ApiKeyAuthenticator implements Authenticator {
      *
      * @return the API key
      */
-    public byte[] login(String account, String login, char[] password) {
-        Stored s = load(roleId(account, login));
+    public byte[] login(String account, String login, char[] password, String clientIp) {
+        String roleId = roleId(account, login);
+        throttle(roleId, clientIp);
+        Stored s = load(roleId);
         byte[] given = new String(password).getBytes(StandardCharsets.UTF_8);
         try {
             boolean keyMatch = MessageDigest.isEqual(s != null && s.apiKey != null ? s.apiKey : DUMMY, given);
             boolean pwMatch = false;
             if (!keyMatch && s != null && s.passwordHash != null) {
-                pwMatch = OpenBSDBCrypt.checkPassword(new String(s.passwordHash, StandardCharsets.US_ASCII), password);
+                pwMatch = bcryptCheck(new String(s.passwordHash, StandardCharsets.US_ASCII), password);
             }
             if (s == null || s.apiKey == null || !(keyMatch || pwMatch) || expired(s)) {
-                throw new AuthnException(401, "");
+                throw failed(roleId, clientIp);
             }
+            roles.succeeded(roleId);
             return s.apiKey.clone();
         } finally {
             Arrays.fill(given, (byte) 0);
+        }
+    }
+
+    private boolean bcryptCheck(String hash, char[] password) {
+        char[] copy = password.clone();
+        try {
+            Future<Boolean> f = bcrypt.submit(() -> OpenBSDBCrypt.checkPassword(hash, copy));
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException e) {
+            throw new AuthnException(429, "too many password checks in progress; retry later", 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuthnException(401, "");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AuthnException(401, "");
+        } finally {
+            Arrays.fill(copy, '\0');
         }
     }
 

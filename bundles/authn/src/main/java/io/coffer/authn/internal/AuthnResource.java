@@ -35,7 +35,8 @@ public class AuthnResource {
 
     @GET
     @Path("login")
-    public Response login(@PathParam("account") String account, @HeaderParam("Authorization") String authorization) {
+    public Response login(@PathParam("account") String account, @HeaderParam("Authorization") String authorization,
+            @Context HttpServletRequest request) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             return Response.status(401).build();
         }
@@ -53,10 +54,10 @@ public class AuthnResource {
         }
         char[] password = pair.substring(colon + 1).toCharArray();
         try {
-            byte[] key = authn.login(account, pair.substring(0, colon), password);
+            byte[] key = authn.login(account, pair.substring(0, colon), password, request.getRemoteAddr());
             return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
         } catch (AuthnException e) {
-            return Response.status(e.status()).build();
+            return failure(e);
         } finally {
             Arrays.fill(password, '\0');
         }
@@ -76,12 +77,23 @@ public class AuthnResource {
             }
             return Response.ok(token, MediaType.APPLICATION_JSON_TYPE).build();
         } catch (AuthnException e) {
-            return Response.status(e.status()).build();
+            return failure(e);
         } finally {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
         }
+    }
+
+    /** 401 bodies are empty, as Conjur sends them; 429 says why and when to come back. */
+    static Response failure(AuthnException e) {
+        if (e.status() == 429) {
+            return Response.status(429).type(MediaType.APPLICATION_JSON_TYPE)
+                    .header("Retry-After", Long.toString(Math.max(1, e.retryAfterSeconds())))
+                    .entity("{\"error\":{\"code\":\"too_many_requests\",\"message\":\"" + e.getMessage() + "\"}}")
+                    .build();
+        }
+        return Response.status(e.status()).build();
     }
 
     /** {@code Accept-Encoding} elements split on commas, trimmed, compared case-insensitively (Conjur's rule). */

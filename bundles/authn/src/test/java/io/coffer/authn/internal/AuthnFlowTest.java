@@ -65,6 +65,17 @@ public class AuthnFlowTest {
         return new TokenService(new SigningKeys(db), keys, clock);
     }
 
+    static ApiKeyAuthenticator.Config config(int roleFailures, int clientFailures) {
+        return new ApiKeyAuthenticator.Config() {
+            public Class<? extends Annotation> annotationType() { return ApiKeyAuthenticator.Config.class; }
+            public int role_failures() { return roleFailures; }
+            public int client_failures() { return clientFailures; }
+            public int window_seconds() { return 60; }
+            public int bcrypt_threads() { return 1; }
+            public int bcrypt_queue() { return 4; }
+        };
+    }
+
     private static String header(byte[] token) {
         return "Token token=\"" + Base64.getEncoder().encodeToString(token) + "\"";
     }
@@ -83,7 +94,7 @@ public class AuthnFlowTest {
     @Test
     public void authenticateIssuesAConjurFramedTokenThatVerifies() throws Exception {
         TokenService t = tokens(Clock.systemUTC());
-        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, t);
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, t, config(10, 30));
         byte[] token = a.authenticate("demo", "admin", apiKey.getBytes(StandardCharsets.US_ASCII), "127.0.0.1");
         JsonNode json = JSON.readTree(token);
         for (String part : new String[] {"protected", "payload", "signature"}) {
@@ -105,13 +116,13 @@ public class AuthnFlowTest {
         // A fresh verifier (another node, cold cache) verifies it too, from the replicated public key.
         assertEquals("demo:user:admin", tokens(Clock.systemUTC()).verify(header(token)).roleId());
         // Login with the API key as the password gives the API key back; user/admin is the same login.
-        assertArrayEquals(apiKey.getBytes(StandardCharsets.US_ASCII), a.login("demo", "admin", apiKey.toCharArray()));
+        assertArrayEquals(apiKey.getBytes(StandardCharsets.US_ASCII), a.login("demo", "admin", apiKey.toCharArray(), "127.0.0.1"));
         a.authenticate("demo", "user/admin", (apiKey + "\n").getBytes(StandardCharsets.US_ASCII), "10.0.0.1");
     }
 
     @Test
     public void everyBadCredentialIsTheSame401() {
-        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()));
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 100));
         String[][] cases = {{"demo", "admin", "wrong"}, {"demo", "nobody", apiKey}, {"other", "admin", apiKey},
             {"demo", "host/admin", apiKey}, {"demo", "admin", ""}};
         for (String[] c : cases) {
@@ -121,6 +132,59 @@ public class AuthnFlowTest {
             } catch (AuthnException e) {
                 assertEquals(401, e.status());
                 assertEquals("", e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    public void repeatedFailuresAreThrottledBeforeAnyCheck() {
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(3, 100));
+        for (int i = 0; i < 3; i++) {
+            try {
+                a.authenticate("demo", "admin", "wrong".getBytes(StandardCharsets.US_ASCII), "10.9.9.9");
+                fail("wrong key accepted");
+            } catch (AuthnException e) {
+                assertEquals(401, e.status());
+            }
+        }
+        try {
+            // Even the right key is refused while the role is throttled: the check never runs.
+            a.authenticate("demo", "admin", apiKey.getBytes(StandardCharsets.US_ASCII), "10.9.9.9");
+            fail("throttled role authenticated");
+        } catch (AuthnException e) {
+            assertEquals(429, e.status());
+            assertTrue(e.retryAfterSeconds() > 0);
+        }
+        // Per client too: another address hammering different roles.
+        ApiKeyAuthenticator b = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 2));
+        for (String login : new String[] {"u1", "u2"}) {
+            try {
+                b.authenticate("demo", login, "x".getBytes(StandardCharsets.US_ASCII), "10.8.8.8");
+            } catch (AuthnException e) {
+                assertEquals(401, e.status());
+            }
+        }
+        try {
+            b.authenticate("demo", "admin", apiKey.getBytes(StandardCharsets.US_ASCII), "10.8.8.8");
+            fail("throttled client authenticated");
+        } catch (AuthnException e) {
+            assertEquals(429, e.status());
+        }
+        b.authenticate("demo", "admin", apiKey.getBytes(StandardCharsets.US_ASCII), "10.8.8.9");
+    }
+
+    @Test
+    public void basicAuthNamesTheRole() {
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 100));
+        String header = "Basic " + Base64.getEncoder().encodeToString(("admin:" + apiKey).getBytes(StandardCharsets.UTF_8));
+        assertEquals("demo:user:admin", a.verify("demo", header, "127.0.0.1"));
+        for (String bad : new String[] {null, "Token token=\"x\"", "Basic !!!", "Basic "
+                + Base64.getEncoder().encodeToString("admin".getBytes(StandardCharsets.UTF_8))}) {
+            try {
+                a.verify("demo", bad, "127.0.0.1");
+                fail("accepted " + bad);
+            } catch (AuthnException e) {
+                assertEquals(401, e.status());
             }
         }
     }

@@ -1,0 +1,189 @@
+package io.coffer.accounts.credentials;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.Consumes;
+import javax.ws.rs.HeaderParam;
+import javax.ws.rs.PUT;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.QueryParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.coffer.accounts.internal.AccountManager;
+import io.coffer.api.authn.AuthnException;
+import io.coffer.api.authn.BasicAuth;
+import io.coffer.api.authn.Identity;
+import io.coffer.api.crypto.Sealer;
+import io.coffer.api.store.Database;
+
+/**
+ * Write side of credentials: {@code PUT /authn/{account}/password} and {@code PUT /authn/{account}/api_key}, with
+ * Conjur's rules on who may do what with which kind of authentication.
+ */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/authn/{account}/{credential: password|api_key}")
+public class CredentialsResource {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String IDENTITY = "coffer.identity";
+
+    private final Database db;
+    private final Sealer sealer;
+    private final BasicAuth basic;
+
+    @Activate
+    public CredentialsResource(@Reference Database db, @Reference Sealer sealer, @Reference BasicAuth basic) {
+        this.db = db;
+        this.sealer = sealer;
+        this.basic = basic;
+    }
+
+    @PUT
+    @Consumes(MediaType.WILDCARD)
+    public Response put(@PathParam("account") String account, @PathParam("credential") String credential,
+            @QueryParam("role") String role, @HeaderParam("Authorization") String authorization, byte[] body,
+            @Context HttpServletRequest request) {
+        try {
+            return "password".equals(credential)
+                    ? changePassword(account, role, authorization, body, request)
+                    : rotateApiKey(account, role, authorization, request);
+        } catch (AuthnException e) {
+            if (e.status() == 429) {
+                return Response.status(429).header("Retry-After", Math.max(1, e.retryAfterSeconds())).build();
+            }
+            return e.getMessage().isEmpty() ? Response.status(e.status()).build()
+                    : error(e.status(), "unauthorized", e.getMessage());
+        } finally {
+            if (body != null) {
+                Arrays.fill(body, (byte) 0);
+            }
+        }
+    }
+
+    private Response changePassword(String account, String role, String authorization, byte[] body,
+            HttpServletRequest request) {
+        String self = basic.verify(account, authorization, request.getRemoteAddr());
+        if (role != null && !qualify(account, role).equals(self)) {
+            return Response.status(401).build();
+        }
+        if (!self.startsWith(account + ":user:")) {
+            return Response.status(403).build();
+        }
+        String password = new String(body == null ? new byte[0] : body, StandardCharsets.UTF_8);
+        if (!PasswordRules.strong(password)) {
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("code", "validation_failed");
+            detail.put("target", "password");
+            detail.put("message", PasswordRules.MESSAGE);
+            Map<String, Object> err = new LinkedHashMap<>();
+            err.put("code", "validation_failed");
+            err.put("message", "password " + PasswordRules.MESSAGE);
+            err.put("details", List.of(detail));
+            return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", err)).build();
+        }
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(salt);
+        String hash = OpenBSDBCrypt.generate(password.toCharArray(), salt, 12);
+        write(self, "password_hash", sealer.seal(hash.getBytes(StandardCharsets.US_ASCII), self), "password-change");
+        return Response.noContent().build();
+    }
+
+    private Response rotateApiKey(String account, String role, String authorization, HttpServletRequest request) {
+        Identity token = (Identity) request.getAttribute(IDENTITY);
+        String target;
+        if (token == null) {
+            String self = basic.verify(account, authorization, request.getRemoteAddr());
+            if (role != null && !qualify(account, role).equals(self)) {
+                return Response.status(401).build();
+            }
+            target = self;
+        } else {
+            if (!token.account().equals(account)) {
+                return Response.status(401).build();
+            }
+            if (role == null || qualify(account, role).equals(token.roleId())) {
+                return error(401, "unauthorized", "Credential strength is insufficient");
+            }
+            target = qualify(account, role);
+            Rbac.Access access = Rbac.access(db, token.roleId(), target, "update");
+            if (access == Rbac.Access.INVISIBLE) {
+                return error(404, "not_found", "Role '" + target + "' not found");
+            }
+            if (access != Rbac.Access.ALLOWED) {
+                return Response.status(403).build();
+            }
+            String kind = target.split(":", 3)[1];
+            if (!kind.equals("user") && !kind.equals("host")) {
+                return error(405, "method_not_allowed", "API key of " + kind + " roles can't be rotated");
+            }
+        }
+        String key = AccountManager.newApiKey();
+        write(target, "api_key", sealer.seal(key.getBytes(StandardCharsets.US_ASCII), target), "api-key-rotate");
+        return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
+    }
+
+    /** {@code kind:id} or {@code account:kind:id} → the full role id in this account. */
+    static String qualify(String account, String role) {
+        String[] parts = role.split(":", 3);
+        if (parts.length == 3) {
+            return role;
+        }
+        if (parts.length == 2) {
+            return account + ":" + role;
+        }
+        return account + ":user:" + role;
+    }
+
+    private void write(String roleId, String column, byte[] sealed, String kind) {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE credentials SET " + column
+                    + " = ?, updated_at = now() WHERE role_id = ?");
+                    PreparedStatement log = c.prepareStatement(
+                            "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?, ?, ?, ?)")) {
+                ps.setBytes(1, sealed);
+                ps.setString(2, roleId);
+                if (ps.executeUpdate() != 1) {
+                    c.rollback();
+                    throw new AuthnException(401, "");
+                }
+                log.setObject(1, UUID.randomUUID());
+                log.setString(2, roleId.substring(0, roleId.indexOf(':')));
+                log.setString(3, kind);
+                log.setString(4, roleId);
+                log.executeUpdate();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("credentials could not be written: " + e.getMessage(), e);
+        }
+    }
+
+    static Response error(int status, String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+    }
+
+}

@@ -1,0 +1,48 @@
+package io.coffer.accounts.credentials;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+import io.coffer.api.store.Database;
+
+/**
+ * Conjur's permission check on the write path (conjur-api §4), in one query: a role's transitive memberships, then
+ * ownership or a permission row. Visible = owner or any privilege; invisible answers 404, visible without the
+ * privilege 403. (The read path gets an in-memory graph; writes take the database's word.)
+ */
+final class Rbac {
+    enum Access { ALLOWED, VISIBLE, INVISIBLE }
+
+    private static final String SQL = "WITH RECURSIVE all_roles(role_id) AS ("
+            + " SELECT ?::text UNION SELECT m.role_id FROM role_memberships m JOIN all_roles a ON m.member_id = a.role_id)"
+            + " SELECT r.owner_id IN (SELECT role_id FROM all_roles) AS owns,"
+            + " EXISTS (SELECT 1 FROM permissions p WHERE p.resource_id = r.resource_id AND p.privilege = ?"
+            + "         AND p.role_id IN (SELECT role_id FROM all_roles)) AS granted,"
+            + " EXISTS (SELECT 1 FROM permissions p WHERE p.resource_id = r.resource_id"
+            + "         AND p.role_id IN (SELECT role_id FROM all_roles)) AS any_privilege"
+            + " FROM resources r WHERE r.resource_id = ?";
+
+    private Rbac() {
+    }
+
+    static Access access(Database db, String roleId, String resourceId, String privilege) {
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
+            ps.setString(1, roleId);
+            ps.setString(2, privilege);
+            ps.setString(3, resourceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Access.INVISIBLE;
+                }
+                if (rs.getBoolean(1) || rs.getBoolean(2)) {
+                    return Access.ALLOWED;
+                }
+                return rs.getBoolean(3) ? Access.VISIBLE : Access.INVISIBLE;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("permission check failed: " + e.getMessage(), e);
+        }
+    }
+}
