@@ -243,6 +243,21 @@ public class LeaderIT extends CofferTestSupport {
                 tokenHeader(tls, "itest", "admin", apiKey()));
         assertEquals(404, r.statusCode());
         assertTrue(r.body(), r.body().contains("\"code\":\"not_found\""));
+        HttpResponse<String> json = send(tls, "GET", "https://127.0.0.1:" + apiPort() + "/", null,
+                "Accept", "application/json", "X-Request-Id", "trace-42");
+        assertEquals(200, json.statusCode());
+        assertTrue(json.body(), json.body().contains("\"version\""));
+        assertEquals("trace-42", json.headers().firstValue("X-Request-Id").orElse(""));
+        HttpResponse<String> html = send(tls, "GET", "https://127.0.0.1:" + apiPort() + "/", null,
+                "Accept", "text/html", "X-Request-Id", "x".repeat(129));
+        assertTrue(html.body(), html.body().contains("is running!"));
+        assertTrue("an over-long request id is replaced",
+                html.headers().firstValue("X-Request-Id").orElse("").matches("[0-9a-f-]{36}"));
+        HttpResponse<String> info = get(tls, "https://127.0.0.1:" + apiPort() + "/info");
+        assertTrue(info.body(), info.body().contains("\"role\":\"leader\"") && info.body().contains("\"conjur_role\":\"master\""));
+        HttpResponse<String> authenticators = get(tls, "https://127.0.0.1:" + apiPort() + "/authenticators");
+        assertEquals(200, authenticators.statusCode());
+        assertTrue(authenticators.body(), authenticators.body().contains("\"installed\":[\"authn\"]"));
         assertFalse("no service list page", get(tls, "https://127.0.0.1:" + apiPort() + "/services").body()
                 .contains("Available RESTful services"));
     }

@@ -94,11 +94,14 @@ public class ApiServer {
         List<Object> providers = new ArrayList<>();
         providers.add(new JacksonJsonProvider());
         providers.add(new ApiErrors());
+        providers.add(new RequestIds());
         providers.add(new RoleGate(node));
         providers.add(new TokenAuthFilter(() -> tokens));
         List<Class<?>> classes = new ArrayList<>();
         f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
         classes.add(HealthResource.class);
+        f.setResourceProvider(StatusResource.class, new SingletonResourceProvider(new StatusResource(node, health)));
+        classes.add(StatusResource.class);
         for (Object e : extensions) {
             if (e.getClass().isAnnotationPresent(javax.ws.rs.Path.class)) {
                 f.setResourceProvider(e.getClass(), new SingletonResourceProvider(e));
