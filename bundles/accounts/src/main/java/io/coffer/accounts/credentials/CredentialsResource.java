@@ -32,6 +32,8 @@ import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.BasicAuth;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
 import io.coffer.api.store.Database;
 
 /**
@@ -47,12 +49,15 @@ public class CredentialsResource {
     private final Database db;
     private final Sealer sealer;
     private final BasicAuth basic;
+    private final Permissions permissions;
 
     @Activate
-    public CredentialsResource(@Reference Database db, @Reference Sealer sealer, @Reference BasicAuth basic) {
+    public CredentialsResource(@Reference Database db, @Reference Sealer sealer, @Reference BasicAuth basic,
+            @Reference Permissions permissions) {
         this.db = db;
         this.sealer = sealer;
         this.basic = basic;
+        this.permissions = permissions;
     }
 
     @PUT
@@ -122,11 +127,11 @@ public class CredentialsResource {
                 return error(401, "unauthorized", "Credential strength is insufficient");
             }
             target = qualify(account, role);
-            Rbac.Access access = Rbac.access(db, token.roleId(), target, "update");
-            if (access == Rbac.Access.INVISIBLE) {
+            Access access = permissions.check(token.roleId(), target, "update");
+            if (access == Access.INVISIBLE) {
                 return error(404, "not_found", "Role '" + target + "' not found");
             }
-            if (access != Rbac.Access.ALLOWED) {
+            if (access != Access.ALLOWED) {
                 return Response.status(403).build();
             }
             String kind = target.split(":", 3)[1];

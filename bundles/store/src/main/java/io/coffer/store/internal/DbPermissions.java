@@ -1,19 +1,26 @@
-package io.coffer.accounts.credentials;
+package io.coffer.store.internal;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
 import io.coffer.api.store.Database;
 
 /**
  * Conjur's permission check on the write path (conjur-api §4), in one query: a role's transitive memberships, then
  * ownership or a permission row. Visible = owner or any privilege; invisible answers 404, visible without the
- * privilege 403. (The read path gets an in-memory graph; writes take the database's word.)
+ * privilege 403. One query per check; the in-memory graph of the read path (architecture §4) replaces it for
+ * warm reads.
  */
-final class Rbac {
-    enum Access { ALLOWED, VISIBLE, INVISIBLE }
+@Component(service = Permissions.class)
+public class DbPermissions implements Permissions {
 
     private static final String SQL = "WITH RECURSIVE all_roles(role_id) AS ("
             + " SELECT ?::text UNION SELECT m.role_id FROM role_memberships m JOIN all_roles a ON m.member_id = a.role_id)"
@@ -24,10 +31,15 @@ final class Rbac {
             + "         AND p.role_id IN (SELECT role_id FROM all_roles)) AS any_privilege"
             + " FROM resources r WHERE r.resource_id = ?";
 
-    private Rbac() {
+    private final Database db;
+
+    @Activate
+    public DbPermissions(@Reference Database db) {
+        this.db = db;
     }
 
-    static Access access(Database db, String roleId, String resourceId, String privilege) {
+    @Override
+    public Access check(String roleId, String resourceId, String privilege) {
         try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
             ps.setString(1, roleId);
             ps.setString(2, privilege);

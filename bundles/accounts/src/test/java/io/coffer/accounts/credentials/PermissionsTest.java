@@ -14,13 +14,15 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 import io.coffer.accounts.internal.AccountManager;
+import io.coffer.api.rbac.Access;
 import io.coffer.api.store.Database;
+import io.coffer.store.internal.DbPermissions;
 import io.coffer.crypto.internal.Keyring;
 import io.coffer.postgres.internal.TestPostgres;
 import io.coffer.store.internal.SchemaMigrator;
 
 /** Conjur's §4 semantics on a small graph: transitive membership, ownership, visibility. */
-public class RbacTest {
+public class PermissionsTest {
     private static TestPostgres pg;
     private static Database db;
 
@@ -61,12 +63,13 @@ public class RbacTest {
 
     @Test
     public void transitiveGrantOwnershipAndVisibility() {
-        assertEquals(Rbac.Access.ALLOWED, Rbac.access(db, "a:user:alice", "a:host:app", "update"));
-        assertEquals(Rbac.Access.VISIBLE, Rbac.access(db, "a:user:alice", "a:host:app", "execute"));
-        assertEquals(Rbac.Access.VISIBLE, Rbac.access(db, "a:user:bob", "a:host:app", "update"));
-        assertEquals(Rbac.Access.INVISIBLE, Rbac.access(db, "a:user:bob", "a:group:ops", "update"));
-        assertEquals("the owner holds every privilege", Rbac.Access.ALLOWED,
-                Rbac.access(db, "a:user:admin", "a:host:app", "anything"));
-        assertEquals(Rbac.Access.INVISIBLE, Rbac.access(db, "a:user:admin", "a:host:missing", "read"));
+        DbPermissions perms = new DbPermissions(db);
+        assertEquals(Access.ALLOWED, perms.check("a:user:alice", "a:host:app", "update"));
+        assertEquals(Access.VISIBLE, perms.check("a:user:alice", "a:host:app", "execute"));
+        assertEquals(Access.VISIBLE, perms.check("a:user:bob", "a:host:app", "update"));
+        assertEquals(Access.INVISIBLE, perms.check("a:user:bob", "a:group:ops", "update"));
+        assertEquals("the owner holds every privilege", Access.ALLOWED,
+                perms.check("a:user:admin", "a:host:app", "anything"));
+        assertEquals(Access.INVISIBLE, perms.check("a:user:admin", "a:host:missing", "read"));
     }
 }

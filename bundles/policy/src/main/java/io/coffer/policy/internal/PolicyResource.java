@@ -1,0 +1,188 @@
+package io.coffer.policy.internal;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.Consumes;
+import javax.ws.rs.PATCH;
+import javax.ws.rs.POST;
+import javax.ws.rs.PUT;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.QueryParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.coffer.api.authn.Credentials;
+import io.coffer.api.authn.Identity;
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
+import io.coffer.api.store.Database;
+
+/**
+ * {@code POST|PATCH|PUT /policies/{account}/policy/{id}}: load policy YAML in one transaction, Conjur's way
+ * (conjur-api §1.3, §3.4). Errors never become 500s: bad YAML, unknown references and forbidden statements are 422
+ * with a position; an oversized body is 413; a concurrent load 409.
+ */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/policies/{account}/policy/{id: .+}")
+public class PolicyResource {
+    static final int MAX_BYTES = 10 * 1024 * 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyResource.class);
+
+    private final Database db;
+    private final Permissions permissions;
+    private final PolicyLoader loader;
+
+    @Activate
+    public PolicyResource(@Reference Database db, @Reference Permissions permissions,
+            @Reference Credentials credentials) {
+        this.db = db;
+        this.permissions = permissions;
+        this.loader = new PolicyLoader(credentials);
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public Response post(@PathParam("account") String account, @PathParam("id") String id,
+            @QueryParam("dryRun") boolean dryRun, byte[] body, @Context HttpServletRequest request) {
+        return load("POST", account, id, dryRun, body, request);
+    }
+
+    @PATCH
+    @Consumes(MediaType.WILDCARD)
+    public Response patch(@PathParam("account") String account, @PathParam("id") String id,
+            @QueryParam("dryRun") boolean dryRun, byte[] body, @Context HttpServletRequest request) {
+        return load("PATCH", account, id, dryRun, body, request);
+    }
+
+    @PUT
+    @Consumes(MediaType.WILDCARD)
+    public Response put(@PathParam("account") String account, @PathParam("id") String id,
+            @QueryParam("dryRun") boolean dryRun, byte[] body, @Context HttpServletRequest request) {
+        return load("PUT", account, id, dryRun, body, request);
+    }
+
+    private Response load(String mode, String account, String id, boolean dryRun, byte[] body,
+            HttpServletRequest request) {
+        Identity who = (Identity) request.getAttribute("coffer.identity");
+        if (who == null || !who.account().equals(account)) {
+            return Response.status(401).build();
+        }
+        String policyId = account + ":policy:" + id;
+        Access access = permissions.check(who.roleId(), policyId, mode.equals("POST") ? "create" : "update");
+        if (access == Access.INVISIBLE) {
+            return error(404, "not_found", "Policy '" + id + "' not found in account '" + account + "'", null);
+        }
+        if (access != Access.ALLOWED) {
+            return Response.status(403).build();
+        }
+        if (body != null && body.length > MAX_BYTES) {
+            return error(413, "payload_too_large", "policy larger than " + MAX_BYTES + " bytes", null);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(body == null ? new byte[0] : body)).toString();
+        } catch (CharacterCodingException e) {
+            return validation("policy_text", "is not valid UTF-8");
+        }
+        if (text.isBlank()) {
+            return validation("policy_text", "is not present");
+        }
+        Resolved resolved;
+        try (Connection c = db.dataSource().getConnection()) {
+            String rootOwner = ownerOf(c, account + ":policy:root");
+            resolved = Resolver.resolve(new PolicyParser().parse(text, MAX_BYTES), account, id, rootOwner);
+            if (mode.equals("POST") && resolved.hasDeletions()) {
+                return validation("policy_text", "may not contain deletion statements");
+            }
+            c.setAutoCommit(false);
+            try {
+                PolicyLoader.Result result = loader.load(c, mode.equals("PUT") ? "PATCH" : mode, account, policyId,
+                        resolved, who.roleId(), request.getRemoteAddr(), text);
+                if (mode.equals("PUT")) {
+                    PolicyReplace.removeMissing(c, policyId, resolved);
+                }
+                if (dryRun) {
+                    c.rollback();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("status", "Valid YAML");
+                    m.put("created", Map.of("items", List.copyOf(resolved.records.keySet())));
+                    return Response.ok(m, MediaType.APPLICATION_JSON_TYPE).build();
+                }
+                c.commit();
+                Map<String, Object> created = new LinkedHashMap<>();
+                result.createdRoles.forEach((role, key) -> created.put(role, Map.of("id", role, "api_key", key)));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("created_roles", created);
+                m.put("version", result.version);
+                return Response.status(201).type(MediaType.APPLICATION_JSON_TYPE).entity(m).build();
+            } catch (PolicyLoader.Conflict e) {
+                c.rollback();
+                return Response.fromResponse(error(409, "policy_conflict",
+                        "Concurrent policy load in progress, please retry", null)).header("Retry-After", "2").build();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (PolicyException e) {
+            Map<String, Object> inner = new LinkedHashMap<>();
+            inner.put("code", "policy_invalid");
+            inner.put("filename", id);
+            inner.put("line", e.line());
+            inner.put("column", e.column());
+            return error(422, "policy_invalid", e.getMessage(), inner);
+        } catch (SQLException e) {
+            LOG.error("policy load into {} failed: {}", policyId, e.getMessage());
+            return error(422, "policy_invalid", "policy could not be loaded: " + e.getSQLState(), null);
+        }
+    }
+
+    private static String ownerOf(Connection c, String resourceId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT owner_id FROM resources WHERE resource_id = ?")) {
+            ps.setString(1, resourceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : resourceId.substring(0, resourceId.indexOf(':')) + ":user:admin";
+            }
+        }
+    }
+
+    static Response validation(String target, String message) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("code", "validation_failed");
+        detail.put("target", target);
+        detail.put("message", message);
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", "validation_failed");
+        inner.put("message", target + " " + message);
+        inner.put("details", List.of(detail));
+        return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+    }
+
+    static Response error(int status, String code, String message, Map<String, Object> innererror) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        if (innererror != null) {
+            inner.put("innererror", innererror);
+        }
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+    }
+}
