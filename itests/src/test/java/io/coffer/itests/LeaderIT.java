@@ -231,6 +231,73 @@ public class LeaderIT extends CofferTestSupport {
                 tokenHeader(tls, "creds", "admin", newKey)).statusCode());
     }
 
+    @Test
+    public void policyLoadThenSecretsWithRbac() throws Exception {
+        HttpClient tls = tlsClient();
+        waitHealthy(tls);
+        String api = "https://127.0.0.1:" + apiPort();
+        String admin = tokenHeader(tls, "pol", "admin", accounts.create("pol"));
+        String policy = String.join("\n",
+                "- !policy",
+                "  id: prod",
+                "  body:",
+                "  - &vars",
+                "    - !variable db/password",
+                "    - !variable { id: cert, mime_type: application/x-pem-file }",
+                "  - !host app",
+                "  - !host spy",
+                "  - !permit { role: !host app, privileges: [ read, execute ], resources: *vars }",
+                "  - !permit { role: !host spy, privilege: read, resource: !variable db/password }", "");
+        HttpResponse<String> load = send(tls, "POST", api + "/policies/pol/policy/root", policy, "Authorization", admin);
+        assertEquals(load.body(), 201, load.statusCode());
+        assertTrue(load.body(), load.body().contains("\"pol:host:prod/app\"") && load.body().contains("\"version\":1"));
+        String appKey = apiKeyOf(load.body(), "pol:host:prod/app");
+        String spyKey = apiKeyOf(load.body(), "pol:host:prod/spy");
+
+        String secret = api + "/secrets/pol/variable/prod%2Fdb%2Fpassword";
+        assertEquals(201, send(tls, "POST", secret, "s3cret-v1", "Authorization", admin).statusCode());
+        assertEquals(201, send(tls, "POST", secret, "s3cret-v2", "Authorization", admin).statusCode());
+        assertEquals("an identical value is no new version", 201,
+                send(tls, "POST", secret, "s3cret-v2", "Authorization", admin).statusCode());
+        assertEquals(422, send(tls, "POST", secret, "  ", "Authorization", admin).statusCode());
+
+        String app = tokenHeader(tls, "pol", "host/prod/app", appKey);
+        HttpResponse<String> got = send(tls, "GET", secret, null, "Authorization", app);
+        assertEquals(200, got.statusCode());
+        assertEquals("s3cret-v2", got.body());
+        assertEquals("application/octet-stream", got.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("s3cret-v1", send(tls, "GET", secret + "?version=1", null, "Authorization", app).body());
+        assertEquals(404, send(tls, "GET", secret + "?version=3", null, "Authorization", app).statusCode());
+        assertEquals(422, send(tls, "GET", secret + "?version=x", null, "Authorization", app).statusCode());
+        assertEquals("app may execute, not update", 403,
+                send(tls, "POST", secret, "nope", "Authorization", app).statusCode());
+        HttpResponse<String> empty = send(tls, "GET", api + "/secrets/pol/variable/prod%2Fcert", null, "Authorization", app);
+        assertEquals(404, empty.statusCode());
+        assertTrue(empty.body(), empty.body().contains("CONJ00076E"));
+        String spy = tokenHeader(tls, "pol", "host/prod/spy", spyKey);
+        assertEquals("read without execute: 403", 403, send(tls, "GET", secret, null, "Authorization", spy).statusCode());
+        HttpResponse<String> hidden = send(tls, "GET", api + "/secrets/pol/variable/prod%2Fcert", null, "Authorization", spy);
+        assertEquals("invisible: 404, not 403", 404, hidden.statusCode());
+
+        HttpResponse<String> bad = send(tls, "POST", api + "/policies/pol/policy/root", "- !user a\n- !nope b\n",
+                "Authorization", admin);
+        assertEquals(422, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("\"policy_invalid\"") && bad.body().contains("\"line\":2"));
+        HttpResponse<String> del = send(tls, "POST", api + "/policies/pol/policy/root", "- !delete { record: !user a }\n",
+                "Authorization", admin);
+        assertEquals(422, del.statusCode());
+        assertTrue(del.body(), del.body().contains("may not contain deletion statements"));
+        assertEquals("the root policy is invisible to a host: 404", 404, send(tls, "POST", api + "/policies/pol/policy/root",
+                "- !user x\n", "Authorization", app).statusCode());
+    }
+
+    private static String apiKeyOf(String createdRoles, String role) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + java.util.regex.Pattern.quote(role)
+                + "\":\\{[^}]*\"api_key\":\"([0-9a-z]+)\"").matcher(createdRoles);
+        assertTrue(createdRoles, m.find());
+        return m.group(1);
+    }
+
     private static String basic(String login, String secret) throws Exception {
         return "Basic " + java.util.Base64.getEncoder().encodeToString((login + ":" + secret).getBytes("UTF-8"));
     }

@@ -129,7 +129,12 @@ public class PolicyResource {
                 }
                 c.commit();
                 Map<String, Object> created = new LinkedHashMap<>();
-                result.createdRoles.forEach((role, key) -> created.put(role, Map.of("id", role, "api_key", key)));
+                result.createdRoles.forEach((role, key) -> {
+                    Map<String, Object> entry = new LinkedHashMap<>();
+                    entry.put("id", role);
+                    entry.put("api_key", key);
+                    created.put(role, entry);
+                });
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("created_roles", created);
                 m.put("version", result.version);

@@ -1,0 +1,4 @@
+/** Secret values: versioned, sealed at rest. */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("0.1.0")
+package io.coffer.api.secrets;

@@ -1,0 +1,168 @@
+package io.coffer.secrets.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.Consumes;
+import javax.ws.rs.GET;
+import javax.ws.rs.POST;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.QueryParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+import io.coffer.api.authn.Identity;
+import io.coffer.api.crypto.Sealer;
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
+import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.store.Database;
+
+/**
+ * {@code GET|POST /secrets/{account}/{kind}/{id}} (conjur-api §1.2). Reads run on every node; a POST needs the
+ * Leader-only {@link SecretWriter} (absent on a Follower, which the role gate already answers with 405).
+ */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/secrets/{account}/{kind}/{id: .+}")
+public class SecretsResource {
+    static final String IDENTITY = "coffer.identity";
+
+    private final Database db;
+    private final Sealer sealer;
+    private final Permissions permissions;
+    private volatile SecretWriter writer;
+
+    @Activate
+    public SecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions) {
+        this.db = db;
+        this.sealer = sealer;
+        this.permissions = permissions;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setWriter(SecretWriter w) {
+        writer = w;
+    }
+
+    void unsetWriter(SecretWriter w) {
+        if (writer == w) {
+            writer = null;
+        }
+    }
+
+    @GET
+    public Response get(@PathParam("account") String account, @PathParam("kind") String kind,
+            @PathParam("id") String id, @QueryParam("version") String version, @Context HttpServletRequest request) {
+        Identity who = (Identity) request.getAttribute(IDENTITY);
+        if (who == null) {
+            return Response.status(401).build();
+        }
+        String resourceId = account + ":" + kind + ":" + id;
+        Access access = permissions.check(who.roleId(), resourceId, "execute");
+        if (access == Access.INVISIBLE) {
+            return missing(resourceId);
+        }
+        if (access != Access.ALLOWED) {
+            return Response.status(403).build();
+        }
+        Integer wanted = null;
+        if (version != null) {
+            if (!version.matches("[0-9]{1,9}") || Integer.parseInt(version) < 1) {
+                return error(422, "argument_error", "version must be a positive integer");
+            }
+            wanted = Integer.parseInt(version);
+        }
+        String sql = "SELECT s.version, s.value, (SELECT value FROM annotations a WHERE a.resource_id = s.resource_id "
+                + "AND a.name = 'conjur/mime_type') FROM secrets s WHERE s.resource_id = ? "
+                + (wanted == null ? "ORDER BY s.version DESC LIMIT 1" : "AND s.version = ?");
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, resourceId);
+            if (wanted != null) {
+                ps.setInt(2, wanted);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return missing(resourceId);
+                }
+                byte[] value = sealer.open(rs.getBytes(2), SecretWriter.context(resourceId, rs.getInt(1)));
+                String mime = rs.getString(3);
+                return Response.ok(value).type(mime != null && mime.matches("[\\w.+-]+/[\\w.+-]+")
+                        ? mime : MediaType.APPLICATION_OCTET_STREAM).build();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("secret unavailable: " + e.getSQLState(), e);
+        }
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public Response post(@PathParam("account") String account, @PathParam("kind") String kind,
+            @PathParam("id") String id, byte[] body, @Context HttpServletRequest request) {
+        try {
+            Identity who = (Identity) request.getAttribute(IDENTITY);
+            if (who == null) {
+                return Response.status(401).build();
+            }
+            SecretWriter w = writer;
+            if (w == null) {
+                return error(405, "method_not_allowed", "this node does not take writes; send them to the Leader");
+            }
+            String resourceId = account + ":" + kind + ":" + id;
+            Access access = permissions.check(who.roleId(), resourceId, "update");
+            if (access == Access.INVISIBLE || !(kind.equals("variable") || kind.equals("public_key"))) {
+                return notFound(account, kind, id);
+            }
+            if (access != Access.ALLOWED) {
+                return Response.status(403).build();
+            }
+            if (body == null || new String(body, java.nio.charset.StandardCharsets.ISO_8859_1).isBlank()) {
+                return error(422, "argument_error", "'value' may not be empty");
+            }
+            w.append(resourceId, body);
+            return Response.status(201).build();
+        } finally {
+            if (body != null) {
+                Arrays.fill(body, (byte) 0);
+            }
+        }
+    }
+
+    private static Response missing(String resourceId) {
+        return error(404, "not_found", "CONJ00076E Variable " + resourceId + " is empty or not found.");
+    }
+
+    private static Response notFound(String account, String kind, String id) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("code", "not_found");
+        details.put("target", "id");
+        details.put("message", account + ":" + kind + ":" + id);
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", "not_found");
+        inner.put("message", Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " '" + id
+                + "' not found in account '" + account + "'");
+        inner.put("target", kind);
+        inner.put("details", details);
+        return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+    }
+
+    static Response error(int status, String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+    }
+}
