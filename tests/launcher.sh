@@ -30,6 +30,19 @@ check "the demo API key authenticates" test -n "$TOKEN"
 check "/whoami with the token names demo/admin" bash -c 'curl -s --cacert "$1" -H "Authorization: Token token=\"$2\"" "$3/whoami" | grep -q "\"username\":\"admin\""' _ "$COFFER_CA" "$TOKEN" "$COFFER_URL"
 check "the API key is nowhere in the node's folder but its 0600 key file" bash -c '[[ "$(grep -rl -- "$1" "$2" 2>/dev/null)" == "$2/secrets/demo.api_key" ]] && [[ "$(stat -c %a "$2/secrets/demo.api_key")" == 600 ]]' _ "$COFFER_API_KEY" "$D"
 FIRST_KEY="$COFFER_API_KEY"
+
+# A secret round trip with a marker value; then the marker (plain, base64, hex) must be nowhere in the node's
+# folder: database files, WAL, PostgreSQL and Karaf logs.
+AUTH="Authorization: Token token=\"$TOKEN\""
+MARKER="coffer-marker-$RANDOM$RANDOM-value"
+POLICY=$'- !variable db/password\n- !host app\n- !permit { role: !host app, privileges: [ read, execute ], resource: !variable db/password }\n'
+check "a policy loads (201)" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" --data-binary "$POLICY" "$COFFER_URL/policies/demo/policy/root")" = 201
+check "a secret is set (201)" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" --data-binary "$MARKER" "$COFFER_URL/secrets/demo/variable/db%2Fpassword")" = 201
+check "the secret reads back" test "$(curl -s --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/secrets/demo/variable/db%2Fpassword")" = "$MARKER"
+runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "$((5433 + OFF))" -d coffer -c CHECKPOINT 2>/dev/null \
+  || /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "$((5433 + OFF))" -U postgres -d coffer -c CHECKPOINT
+B64="$(printf %s "$MARKER" | base64 -w0 | tr -d '=')"; HEX="$(printf %s "$MARKER" | od -An -tx1 | tr -d ' \n')"
+check "the marker is nowhere in the node's folder (plain, base64, hex)" bash -c '! grep -rqaF -e "$1" -e "$2" -e "$3" "$4"' _ "$MARKER" "$B64" "$HEX" "$D"
 check "SSH, RMI and the API listen on loopback only" bash -c '! ss -ltnp | grep "pid=$1," | grep -vE "127\.0\.0\.1:|\[::ffff:127\.0\.0\.1\]:|\[::1\]:"' _ "$NODE_n1_PID"
 
 # Data survives a restart: write a row through the node's own PostgreSQL (peer auth on its 0700 socket dir).

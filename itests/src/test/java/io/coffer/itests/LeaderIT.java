@@ -279,6 +279,46 @@ public class LeaderIT extends CofferTestSupport {
         HttpResponse<String> hidden = send(tls, "GET", api + "/secrets/pol/variable/prod%2Fcert", null, "Authorization", spy);
         assertEquals("invisible: 404, not 403", 404, hidden.statusCode());
 
+        // Batch: JSON of values; an empty variable is 404; blank items 422; no execute (or invisible) is 403.
+        String batch = api + "/secrets?variable_ids=";
+        HttpResponse<String> both = send(tls, "GET", batch + "pol:variable:prod/db/password", null, "Authorization", app);
+        assertEquals(both.body(), 200, both.statusCode());
+        assertEquals("{\"pol:variable:prod/db/password\":\"s3cret-v2\"}", both.body());
+        assertEquals(404, send(tls, "GET", batch + "pol:variable:prod/db/password,pol:variable:prod/cert", null,
+                "Authorization", app).statusCode());
+        assertEquals(422, send(tls, "GET", batch + "pol:variable:prod/db/password,,", null, "Authorization", app)
+                .statusCode());
+        assertEquals(403, send(tls, "GET", batch + "pol:variable:prod/db/password", null, "Authorization", spy)
+                .statusCode());
+        assertEquals("invisible is 403 in a batch", 403, send(tls, "GET", batch + "pol:variable:prod/cert", null,
+                "Authorization", spy).statusCode());
+        HttpResponse<String> b64 = send(tls, "GET", batch + "pol:variable:prod/db/password", null,
+                "Authorization", app, "Accept-Encoding", "base64");
+        assertEquals("base64", b64.headers().firstValue("Content-Encoding").orElse(""));
+        assertTrue(b64.body(), b64.body().contains("czNjcmV0LXYy\\n"));
+
+        // Resources: listing shows only what the caller sees; show, check.
+        HttpResponse<String> mine = send(tls, "GET", api + "/resources/pol/variable", null, "Authorization", spy);
+        assertEquals(200, mine.statusCode());
+        assertTrue(mine.body(), mine.body().contains("\"id\":\"pol:variable:prod/db/password\"")
+                && !mine.body().contains("prod/cert"));
+        assertEquals("{\"count\":2}", send(tls, "GET", api + "/resources/pol/variable?count=true", null,
+                "Authorization", app).body());
+        HttpResponse<String> shown = send(tls, "GET", api + "/resources/pol/variable/prod%2Fcert", null,
+                "Authorization", admin);
+        assertTrue(shown.body(), shown.body().contains("\"owner\":\"pol:policy:prod\"")
+                && shown.body().contains("conjur/mime_type"));
+        assertEquals(404, send(tls, "GET", api + "/resources/pol/variable/prod%2Fcert", null, "Authorization", spy)
+                .statusCode());
+        assertEquals(204, send(tls, "GET", api + "/resources/pol/variable/prod%2Fdb%2Fpassword?check=true&privilege=execute",
+                null, "Authorization", app).statusCode());
+        assertEquals(404, send(tls, "GET", api + "/resources/pol/variable/prod%2Fdb%2Fpassword?check=true&privilege=update",
+                null, "Authorization", app).statusCode());
+        assertEquals(422, send(tls, "GET", api + "/resources/pol/variable?limit=0", null, "Authorization", app)
+                .statusCode());
+        assertEquals("acting as a role one doesn't have", 403, send(tls, "GET",
+                api + "/resources/pol?acting_as=pol:user:admin", null, "Authorization", app).statusCode());
+
         HttpResponse<String> bad = send(tls, "POST", api + "/policies/pol/policy/root", "- !user a\n- !nope b\n",
                 "Authorization", admin);
         assertEquals(422, bad.statusCode());

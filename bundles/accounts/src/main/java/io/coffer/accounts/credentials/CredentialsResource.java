@@ -6,9 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import javax.servlet.http.HttpServletRequest;
@@ -34,6 +31,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
+import io.coffer.api.rest.ApiError;
 import io.coffer.api.store.Database;
 
 /**
@@ -44,7 +42,7 @@ import io.coffer.api.store.Database;
 @Path("/authn/{account}/{credential: password|api_key}")
 public class CredentialsResource {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String IDENTITY = "coffer.identity";
+    private static final String IDENTITY = ApiError.IDENTITY;
 
     private final Database db;
     private final Sealer sealer;
@@ -93,15 +91,8 @@ public class CredentialsResource {
         }
         String password = new String(body == null ? new byte[0] : body, StandardCharsets.UTF_8);
         if (!PasswordRules.strong(password)) {
-            Map<String, Object> detail = new LinkedHashMap<>();
-            detail.put("code", "validation_failed");
-            detail.put("target", "password");
-            detail.put("message", PasswordRules.MESSAGE);
-            Map<String, Object> err = new LinkedHashMap<>();
-            err.put("code", "validation_failed");
-            err.put("message", "password " + PasswordRules.MESSAGE);
-            err.put("details", List.of(detail));
-            return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", err)).build();
+            return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE)
+                    .entity(ApiError.validation("password", PasswordRules.MESSAGE)).build();
         }
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
@@ -185,10 +176,6 @@ public class CredentialsResource {
     }
 
     static Response error(int status, String code, String message) {
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", code);
-        inner.put("message", message);
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(code, message)).build();
     }
-
 }

@@ -33,6 +33,7 @@ import io.coffer.api.authn.Credentials;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
+import io.coffer.api.rest.ApiError;
 import io.coffer.api.store.Database;
 
 /**
@@ -81,7 +82,7 @@ public class PolicyResource {
 
     private Response load(String mode, String account, String id, boolean dryRun, byte[] body,
             HttpServletRequest request) {
-        Identity who = (Identity) request.getAttribute("coffer.identity");
+        Identity who = (Identity) request.getAttribute(ApiError.IDENTITY);
         if (who == null || !who.account().equals(account)) {
             return Response.status(401).build();
         }
@@ -170,24 +171,18 @@ public class PolicyResource {
     }
 
     static Response validation(String target, String message) {
-        Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("code", "validation_failed");
-        detail.put("target", target);
-        detail.put("message", message);
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", "validation_failed");
-        inner.put("message", target + " " + message);
-        inner.put("details", List.of(detail));
-        return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+        return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.validation(target, message))
+                .build();
     }
 
     static Response error(int status, String code, String message, Map<String, Object> innererror) {
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", code);
-        inner.put("message", message);
+        Map<String, Object> body = ApiError.of(code, message);
         if (innererror != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> inner = new LinkedHashMap<>((Map<String, Object>) body.get("error"));
             inner.put("innererror", innererror);
+            body = Map.of("error", inner);
         }
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
     }
 }

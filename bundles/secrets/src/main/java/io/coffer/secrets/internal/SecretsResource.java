@@ -5,8 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import javax.servlet.http.HttpServletRequest;
 import javax.ws.rs.Consumes;
@@ -29,6 +27,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
+import io.coffer.api.rest.ApiError;
 import io.coffer.api.secrets.SecretWriter;
 import io.coffer.api.store.Database;
 
@@ -39,7 +38,7 @@ import io.coffer.api.store.Database;
 @Component(service = Object.class, property = "coffer.jaxrs.resource=true")
 @Path("/secrets/{account}/{kind}/{id: .+}")
 public class SecretsResource {
-    static final String IDENTITY = "coffer.identity";
+    static final String IDENTITY = ApiError.IDENTITY;
 
     private final Database db;
     private final Sealer sealer;
@@ -146,23 +145,11 @@ public class SecretsResource {
     }
 
     private static Response notFound(String account, String kind, String id) {
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("code", "not_found");
-        details.put("target", "id");
-        details.put("message", account + ":" + kind + ":" + id);
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", "not_found");
-        inner.put("message", Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " '" + id
-                + "' not found in account '" + account + "'");
-        inner.put("target", kind);
-        inner.put("details", details);
-        return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+        return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.notFound(account, kind, id))
+                .build();
     }
 
     static Response error(int status, String code, String message) {
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", code);
-        inner.put("message", message);
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(Map.of("error", inner)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(code, message)).build();
     }
 }

@@ -1,0 +1,253 @@
+package io.coffer.rbac.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.GET;
+import javax.ws.rs.Path;
+import javax.ws.rs.PathParam;
+import javax.ws.rs.Produces;
+import javax.ws.rs.QueryParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.coffer.api.authn.Identity;
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
+import io.coffer.api.rest.ApiError;
+import io.coffer.api.store.Database;
+
+/**
+ * {@code /resources} (conjur-api §1.4): lists only what the caller (or a role it has) can see, shows one resource,
+ * answers permission checks. Invisible resources are 404, never 403.
+ */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/resources")
+@Produces(MediaType.APPLICATION_JSON)
+public class ResourcesResource {
+    static final int LIMIT_MAX = 1000;
+    private static final String ALL_ROLES = "WITH RECURSIVE all_roles(role_id) AS (SELECT ?::text UNION "
+            + "SELECT m.role_id FROM role_memberships m JOIN all_roles a ON m.member_id = a.role_id) ";
+    private static final String VISIBLE = "(r.owner_id IN (SELECT role_id FROM all_roles) OR EXISTS (SELECT 1 FROM "
+            + "permissions p WHERE p.resource_id = r.resource_id AND p.role_id IN (SELECT role_id FROM all_roles)))";
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx");
+
+    private final Database db;
+    private final Permissions permissions;
+
+    @Activate
+    public ResourcesResource(@Reference Database db, @Reference Permissions permissions) {
+        this.db = db;
+        this.permissions = permissions;
+    }
+
+    @GET
+    @Path("{account}")
+    public Response listAccount(@PathParam("account") String account, @QueryParam("kind") String kindParam,
+            @QueryParam("limit") String limit, @QueryParam("offset") String offset,
+            @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
+            @QueryParam("role") String role, @Context HttpServletRequest request) {
+        return list(account, kindParam, limit, offset, count, actingAs != null ? actingAs : role, request);
+    }
+
+    @GET
+    @Path("{account}/{kind}")
+    public Response listKind(@PathParam("account") String account, @PathParam("kind") String kind,
+            @QueryParam("limit") String limit, @QueryParam("offset") String offset,
+            @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
+            @QueryParam("role") String role, @Context HttpServletRequest request) {
+        return list(account, kind, limit, offset, count, actingAs != null ? actingAs : role, request);
+    }
+
+    @GET
+    @Path("{account}/{kind}/{id: .+}")
+    public Response show(@PathParam("account") String account, @PathParam("kind") String kind,
+            @PathParam("id") String id, @QueryParam("check") boolean check,
+            @QueryParam("privilege") String privilege, @QueryParam("permission") String permission,
+            @QueryParam("role") String role, @Context HttpServletRequest request) {
+        Identity who = identity(request);
+        String resourceId = account + ":" + kind + ":" + id;
+        if (check) {
+            String priv = privilege != null ? privilege : permission;
+            if (priv == null || priv.isBlank()) {
+                return error(422, "argument_error", "privilege");
+            }
+            String subject = who.roleId();
+            if (role != null) {
+                // The caller must have the role it asks about (member or owner, transitively).
+                if (!has(who.roleId(), role)) {
+                    return Response.status(403).build();
+                }
+                subject = role;
+            }
+            return permissions.check(subject, resourceId, priv) == Access.ALLOWED
+                    ? Response.noContent().build() : Response.status(404).build();
+        }
+        if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
+            return notFound(account, kind, id);
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            List<Map<String, Object>> found = query(c, "SELECT r.resource_id, r.owner_id, r.policy_id, r.created_at "
+                    + "FROM resources r WHERE r.resource_id = ?", List.of(resourceId));
+            if (found.isEmpty()) {
+                return notFound(account, kind, id);
+            }
+            Map<String, Object> res = found.get(0);
+            decorate(c, res, kind);
+            return Response.ok(res).build();
+        } catch (SQLException e) {
+            throw new IllegalStateException("resources unavailable: " + e.getSQLState(), e);
+        }
+    }
+
+    private Response list(String account, String kind, String limitParam, String offsetParam, boolean count,
+            String actingAs, HttpServletRequest request) {
+        Identity who = identity(request);
+        String subject = who.roleId();
+        if (actingAs != null) {
+            if (actingAs.split(":", -1).length < 3 || !has(who.roleId(), actingAs)) {
+                return Response.status(403).build();
+            }
+            subject = actingAs;
+        }
+        Integer limit = integer(limitParam, 1);
+        Integer offset = integer(offsetParam, 0);
+        if ((limitParam != null && limit == null) || (offsetParam != null && offset == null)) {
+            return error(422, "argument_error", limitParam != null && limit == null ? "limit" : "offset");
+        }
+        if (limit == null) {
+            limit = offset == null ? LIMIT_MAX : 10;
+        } else if (limit > LIMIT_MAX && limit != 10000) {
+            return error(422, "argument_error", "limit must be at most " + LIMIT_MAX);
+        }
+        List<Object> args = new ArrayList<>(List.of(subject, account));
+        String where = " FROM resources r WHERE r.account = ?" + (kind != null ? " AND r.kind = ?" : "") + " AND " + VISIBLE;
+        if (kind != null) {
+            args.add(kind);
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            if (count) {
+                List<Map<String, Object>> n = query(c, ALL_ROLES + "SELECT count(*) AS count" + where, args);
+                return Response.ok(Map.of("count", n.get(0).get("count"))).build();
+            }
+            args.add(limit);
+            args.add(offset == null ? 0 : offset);
+            List<Map<String, Object>> rows = query(c, ALL_ROLES + "SELECT r.resource_id, r.owner_id, r.policy_id, "
+                    + "r.created_at" + where + " ORDER BY r.resource_id LIMIT ? OFFSET ?", args);
+            for (Map<String, Object> r : rows) {
+                decorate(c, r, ((String) r.get("id")).split(":", 3)[1]);
+            }
+            return Response.ok(rows).build();
+        } catch (SQLException e) {
+            throw new IllegalStateException("resources unavailable: " + e.getSQLState(), e);
+        }
+    }
+
+    /** Whether {@code roleId} transitively has {@code other} (is a member, or holds its owner). */
+    private boolean has(String roleId, String other) {
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                ALL_ROLES + "SELECT 1 FROM all_roles WHERE role_id = ?")) {
+            ps.setString(1, roleId);
+            ps.setString(2, other);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("roles unavailable: " + e.getSQLState(), e);
+        }
+    }
+
+    private static void decorate(Connection c, Map<String, Object> res, String kind) throws SQLException {
+        String id = (String) res.get("id");
+        res.put("permissions", query(c, "SELECT privilege, role_id AS role, policy_id AS policy FROM permissions "
+                + "WHERE resource_id = ? ORDER BY role_id, privilege", List.of(id)));
+        res.put("annotations", query(c, "SELECT name, value, policy_id AS policy FROM annotations "
+                + "WHERE resource_id = ? ORDER BY name", List.of(id)));
+        if (kind.equals("variable")) {
+            res.put("secrets", query(c, "SELECT version, expires_at FROM secrets WHERE resource_id = ? "
+                    + "ORDER BY version", List.of(id)));
+        }
+        if (kind.equals("user") || kind.equals("host")) {
+            List<Map<String, Object>> cidrs = query(c, "SELECT unnest(restricted_to)::text AS cidr FROM credentials "
+                    + "WHERE role_id = ?", List.of(id));
+            List<Object> list = new ArrayList<>();
+            cidrs.forEach(m -> list.add(m.get("cidr")));
+            res.put("restricted_to", list);
+        }
+    }
+
+    /** Rows as JSON-ready maps; {@code resource_id}/{@code owner_id}/{@code policy_id} get Conjur's names. */
+    private static List<Map<String, Object>> query(Connection c, String sql, List<?> args) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                int n = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    for (int i = 1; i <= n; i++) {
+                        String name = rs.getMetaData().getColumnLabel(i);
+                        Object v = rs.getObject(i);
+                        if (v instanceof java.sql.Timestamp) {
+                            v = TIME.format(((java.sql.Timestamp) v).toInstant().atOffset(ZoneOffset.UTC));
+                        } else if (v instanceof java.time.OffsetDateTime) {
+                            v = TIME.format(((java.time.OffsetDateTime) v).withOffsetSameInstant(ZoneOffset.UTC));
+                        }
+                        switch (name) {
+                            case "resource_id": name = "id"; break;
+                            case "owner_id": name = "owner"; break;
+                            case "policy_id": name = "policy"; break;
+                            default: break;
+                        }
+                        if (!(name.equals("policy") && v == null)) {
+                            m.put(name, v);
+                        }
+                    }
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Integer integer(String s, int min) {
+        if (s == null || !s.matches("[0-9]{1,9}")) {
+            return null;
+        }
+        int v = Integer.parseInt(s);
+        return v < min ? null : v;
+    }
+
+    private static Identity identity(HttpServletRequest request) {
+        Identity who = (Identity) request.getAttribute(ApiError.IDENTITY);
+        if (who == null) {
+            throw new javax.ws.rs.NotAuthorizedException("Token");
+        }
+        return who;
+    }
+
+    private static Response notFound(String account, String kind, String id) {
+        return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.notFound(account, kind, id))
+                .build();
+    }
+
+    static Response error(int status, String code, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.of(code, message)).build();
+    }
+}

@@ -1,0 +1,122 @@
+package io.coffer.secrets.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+import javax.servlet.http.HttpServletRequest;
+import javax.ws.rs.GET;
+import javax.ws.rs.HeaderParam;
+import javax.ws.rs.Path;
+import javax.ws.rs.QueryParam;
+import javax.ws.rs.core.Context;
+import javax.ws.rs.core.MediaType;
+import javax.ws.rs.core.Response;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.coffer.api.authn.Identity;
+import io.coffer.api.crypto.Sealer;
+import io.coffer.api.rbac.Access;
+import io.coffer.api.rbac.Permissions;
+import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.store.Database;
+
+/**
+ * {@code GET /secrets?variable_ids=a:variable:x,a:variable:y} with Conjur's batch rules (conjur-api §1.2): authorisation
+ * before existence, so an invisible variable is 403 here; values must be UTF-8 unless the client asks for base64
+ * (the whole header, not a list element), in which case each is MIME base64.
+ */
+@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Path("/secrets")
+public class BatchSecretsResource {
+    static final int MAX_IDS = 1000;
+
+    private final Database db;
+    private final Sealer sealer;
+    private final Permissions permissions;
+
+    @Activate
+    public BatchSecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions) {
+        this.db = db;
+        this.sealer = sealer;
+        this.permissions = permissions;
+    }
+
+    @GET
+    public Response batch(@QueryParam("variable_ids") String variableIds,
+            @HeaderParam("Accept-Encoding") String acceptEncoding, @Context HttpServletRequest request) {
+        Identity who = (Identity) request.getAttribute(SecretsResource.IDENTITY);
+        if (who == null) {
+            return Response.status(401).build();
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        if (variableIds != null) {
+            for (String id : variableIds.split(",", -1)) {
+                if (id.isBlank()) {
+                    return SecretsResource.error(422, "argument_error", "variable_ids");
+                }
+                ids.add(id.trim());
+            }
+        }
+        if (ids.isEmpty() || ids.size() > MAX_IDS) {
+            return SecretsResource.error(422, "argument_error", "variable_ids");
+        }
+        for (String id : ids) {
+            if (permissions.check(who.roleId(), id, "execute") != Access.ALLOWED) {
+                return Response.status(403).build();
+            }
+        }
+        boolean base64 = acceptEncoding != null && acceptEncoding.trim().equalsIgnoreCase("base64");
+        Map<String, String> out = new LinkedHashMap<>();
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT DISTINCT ON (resource_id) resource_id, version, value FROM secrets WHERE resource_id = ANY (?) "
+                        + "ORDER BY resource_id, version DESC")) {
+            ps.setArray(1, c.createArrayOf("text", new ArrayList<>(ids).toArray()));
+            Map<String, byte[]> values = new LinkedHashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    values.put(rs.getString(1), sealer.open(rs.getBytes(3),
+                            SecretWriter.context(rs.getString(1), rs.getInt(2))));
+                }
+            }
+            for (String id : ids) {
+                byte[] v = values.get(id);
+                if (v == null) {
+                    return SecretsResource.error(404, "not_found", "CONJ00076E Variable " + id
+                            + " is empty or not found.");
+                }
+                if (base64) {
+                    out.put(id, Base64.getMimeEncoder(60, new byte[] {'\n'}).encodeToString(v) + "\n");
+                } else {
+                    try {
+                        out.put(id, StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                                .decode(ByteBuffer.wrap(v)).toString());
+                    } catch (CharacterCodingException e) {
+                        return SecretsResource.error(406, "not_acceptable", "Variable " + id
+                                + " is not valid UTF-8; request it with Accept-Encoding: base64");
+                    }
+                }
+                java.util.Arrays.fill(v, (byte) 0);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("secrets unavailable: " + e.getSQLState(), e);
+        }
+        Response.ResponseBuilder r = Response.ok(out, MediaType.APPLICATION_JSON_TYPE);
+        return base64 ? r.header("Content-Encoding", "base64").build() : r.build();
+    }
+
+}
