@@ -319,6 +319,18 @@ public class LeaderIT extends CofferTestSupport {
         assertEquals("acting as a role one doesn't have", 403, send(tls, "GET",
                 api + "/resources/pol?acting_as=pol:user:admin", null, "Authorization", app).statusCode());
 
+        // Roles: a host's memberships and all its roles.
+        HttpResponse<String> roleAll = send(tls, "GET", api + "/roles/pol/host/prod%2Fapp?all", null,
+                "Authorization", admin);
+        assertEquals(roleAll.body(), 200, roleAll.statusCode());
+        assertTrue(roleAll.body(), roleAll.body().contains("\"pol:host:prod/app\""));
+        HttpResponse<String> members = send(tls, "GET", api + "/roles/pol/policy/prod?members", null,
+                "Authorization", admin);
+        assertTrue(members.body(), members.body().contains("\"ownership\":true")
+                && members.body().contains("\"member\":\"pol:user:admin\""));
+        assertEquals(404, send(tls, "GET", api + "/roles/pol/host/prod%2Fapp", null, "Authorization", spy)
+                .statusCode());
+
         HttpResponse<String> bad = send(tls, "POST", api + "/policies/pol/policy/root", "- !user a\n- !nope b\n",
                 "Authorization", admin);
         assertEquals(422, bad.statusCode());

@@ -4,8 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +42,6 @@ public class ResourcesResource {
             + "SELECT m.role_id FROM role_memberships m JOIN all_roles a ON m.member_id = a.role_id) ";
     private static final String VISIBLE = "(r.owner_id IN (SELECT role_id FROM all_roles) OR EXISTS (SELECT 1 FROM "
             + "permissions p WHERE p.resource_id = r.resource_id AND p.role_id IN (SELECT role_id FROM all_roles)))";
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx");
 
     private final Database db;
     private final Permissions permissions;
@@ -101,7 +98,7 @@ public class ResourcesResource {
             return notFound(account, kind, id);
         }
         try (Connection c = db.dataSource().getConnection()) {
-            List<Map<String, Object>> found = query(c, "SELECT r.resource_id, r.owner_id, r.policy_id, r.created_at "
+            List<Map<String, Object>> found = Rows.query(c, "SELECT r.resource_id, r.owner_id, r.policy_id, r.created_at "
                     + "FROM resources r WHERE r.resource_id = ?", List.of(resourceId));
             if (found.isEmpty()) {
                 return notFound(account, kind, id);
@@ -141,12 +138,12 @@ public class ResourcesResource {
         }
         try (Connection c = db.dataSource().getConnection()) {
             if (count) {
-                List<Map<String, Object>> n = query(c, ALL_ROLES + "SELECT count(*) AS count" + where, args);
+                List<Map<String, Object>> n = Rows.query(c, ALL_ROLES + "SELECT count(*) AS count" + where, args);
                 return Response.ok(Map.of("count", n.get(0).get("count"))).build();
             }
             args.add(limit);
             args.add(offset == null ? 0 : offset);
-            List<Map<String, Object>> rows = query(c, ALL_ROLES + "SELECT r.resource_id, r.owner_id, r.policy_id, "
+            List<Map<String, Object>> rows = Rows.query(c, ALL_ROLES + "SELECT r.resource_id, r.owner_id, r.policy_id, "
                     + "r.created_at" + where + " ORDER BY r.resource_id LIMIT ? OFFSET ?", args);
             for (Map<String, Object> r : rows) {
                 decorate(c, r, ((String) r.get("id")).split(":", 3)[1]);
@@ -173,16 +170,16 @@ public class ResourcesResource {
 
     private static void decorate(Connection c, Map<String, Object> res, String kind) throws SQLException {
         String id = (String) res.get("id");
-        res.put("permissions", query(c, "SELECT privilege, role_id AS role, policy_id AS policy FROM permissions "
+        res.put("permissions", Rows.query(c, "SELECT privilege, role_id AS role, policy_id AS policy FROM permissions "
                 + "WHERE resource_id = ? ORDER BY role_id, privilege", List.of(id)));
-        res.put("annotations", query(c, "SELECT name, value, policy_id AS policy FROM annotations "
+        res.put("annotations", Rows.query(c, "SELECT name, value, policy_id AS policy FROM annotations "
                 + "WHERE resource_id = ? ORDER BY name", List.of(id)));
         if (kind.equals("variable")) {
-            res.put("secrets", query(c, "SELECT version, expires_at FROM secrets WHERE resource_id = ? "
+            res.put("secrets", Rows.query(c, "SELECT version, expires_at FROM secrets WHERE resource_id = ? "
                     + "ORDER BY version", List.of(id)));
         }
         if (kind.equals("user") || kind.equals("host")) {
-            List<Map<String, Object>> cidrs = query(c, "SELECT unnest(restricted_to)::text AS cidr FROM credentials "
+            List<Map<String, Object>> cidrs = Rows.query(c, "SELECT unnest(restricted_to)::text AS cidr FROM credentials "
                     + "WHERE role_id = ?", List.of(id));
             List<Object> list = new ArrayList<>();
             cidrs.forEach(m -> list.add(m.get("cidr")));
@@ -190,43 +187,7 @@ public class ResourcesResource {
         }
     }
 
-    /** Rows as JSON-ready maps; {@code resource_id}/{@code owner_id}/{@code policy_id} get Conjur's names. */
-    private static List<Map<String, Object>> query(Connection c, String sql, List<?> args) throws SQLException {
-        List<Map<String, Object>> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.size(); i++) {
-                ps.setObject(i + 1, args.get(i));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                int n = rs.getMetaData().getColumnCount();
-                while (rs.next()) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    for (int i = 1; i <= n; i++) {
-                        String name = rs.getMetaData().getColumnLabel(i);
-                        Object v = rs.getObject(i);
-                        if (v instanceof java.sql.Timestamp) {
-                            v = TIME.format(((java.sql.Timestamp) v).toInstant().atOffset(ZoneOffset.UTC));
-                        } else if (v instanceof java.time.OffsetDateTime) {
-                            v = TIME.format(((java.time.OffsetDateTime) v).withOffsetSameInstant(ZoneOffset.UTC));
-                        }
-                        switch (name) {
-                            case "resource_id": name = "id"; break;
-                            case "owner_id": name = "owner"; break;
-                            case "policy_id": name = "policy"; break;
-                            default: break;
-                        }
-                        if (!(name.equals("policy") && v == null)) {
-                            m.put(name, v);
-                        }
-                    }
-                    out.add(m);
-                }
-            }
-        }
-        return out;
-    }
-
-    private static Integer integer(String s, int min) {
+    static Integer integer(String s, int min) {
         if (s == null || !s.matches("[0-9]{1,9}")) {
             return null;
         }
