@@ -255,7 +255,12 @@ public class LeaderIT extends CofferTestSupport {
         String spyKey = apiKeyOf(load.body(), "pol:host:prod/spy");
 
         String secret = api + "/secrets/pol/variable/prod%2Fdb%2Fpassword";
-        assertEquals(201, send(tls, "POST", secret, "s3cret-v1", "Authorization", admin).statusCode());
+        HttpResponse<String> w1 = send(tls, "POST", secret, "s3cret-v1", "Authorization", admin);
+        assertEquals(201, w1.statusCode());
+        assertEquals("it-leader", w1.headers().firstValue("X-Coffer-Node").orElse(""));
+        assertTrue(w1.headers().toString(), w1.headers().firstValue("X-Coffer-Position").orElse("")
+                .matches("\\d+/[0-9A-F]+/[0-9A-F]+"));
+        assertTrue(w1.headers().firstValue("X-Coffer-Epoch").orElse("").matches("\\d+"));
         assertEquals(201, send(tls, "POST", secret, "s3cret-v2", "Authorization", admin).statusCode());
         assertEquals("an identical value is no new version", 201,
                 send(tls, "POST", secret, "s3cret-v2", "Authorization", admin).statusCode());

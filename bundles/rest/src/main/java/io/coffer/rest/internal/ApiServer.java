@@ -23,6 +23,7 @@ import com.fasterxml.jackson.jaxrs.json.JacksonJsonProvider;
 import io.coffer.api.NodeIdentity;
 import io.coffer.api.authn.AccessTokens;
 import io.coffer.api.health.HealthService;
+import io.coffer.api.store.Database;
 
 /**
  * The one JAX-RS application, at the root path of the TLS connector. Resources of other bundles (the write side)
@@ -42,6 +43,7 @@ public class ApiServer {
     private Server server;
     private boolean active;
     private volatile AccessTokens tokens;
+    private volatile Database database;
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
@@ -64,6 +66,17 @@ public class ApiServer {
     void unsetTokens(AccessTokens t) {
         if (tokens == t) {
             tokens = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setDatabase(Database d) {
+        database = d;
+    }
+
+    void unsetDatabase(Database d) {
+        if (database == d) {
+            database = null;
         }
     }
 
@@ -97,6 +110,7 @@ public class ApiServer {
         providers.add(new RequestIds());
         providers.add(new RoleGate(node));
         providers.add(new TokenAuthFilter(() -> tokens));
+        providers.add(new WriteHeaders(node, () -> database));
         List<Class<?>> classes = new ArrayList<>();
         f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
         classes.add(HealthResource.class);

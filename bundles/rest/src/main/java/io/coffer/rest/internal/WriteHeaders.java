@@ -1,0 +1,57 @@
+package io.coffer.rest.internal;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+import javax.ws.rs.container.ContainerRequestContext;
+import javax.ws.rs.container.ContainerResponseContext;
+import javax.ws.rs.container.ContainerResponseFilter;
+
+import io.coffer.api.NodeIdentity;
+import io.coffer.api.store.Database;
+
+/**
+ * Write responses carry who acknowledged them and where in the log they landed (architecture §8):
+ * {@code X-Coffer-Node}, {@code X-Coffer-Epoch} (the PostgreSQL timeline until election exists) and
+ * {@code X-Coffer-Position} ({@code timeline/LSN}, read after the write committed: an upper bound of its commit).
+ */
+public class WriteHeaders implements ContainerResponseFilter {
+    private static final Set<String> WRITES = Set.of("POST", "PUT", "PATCH", "DELETE");
+    private static final Pattern NOT_WRITES = Pattern.compile("^/authn[^/]*/.+/authenticate$");
+
+    private final NodeIdentity node;
+    private final Supplier<Database> database;
+
+    WriteHeaders(NodeIdentity node, Supplier<Database> database) {
+        this.node = node;
+        this.database = database;
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+        if (!WRITES.contains(request.getMethod()) || response.getStatus() >= 300
+                || NOT_WRITES.matcher(request.getUriInfo().getRequestUri().getRawPath()).matches()) {
+            return;
+        }
+        response.getHeaders().putSingle("X-Coffer-Node", node.name());
+        Database db = database.get();
+        if (db == null) {
+            return;
+        }
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT timeline_id, pg_current_wal_lsn()::text FROM pg_control_checkpoint()")) {
+            if (rs.next()) {
+                response.getHeaders().putSingle("X-Coffer-Epoch", rs.getLong(1));
+                response.getHeaders().putSingle("X-Coffer-Position", rs.getLong(1) + "/" + rs.getString(2));
+            }
+        } catch (SQLException e) {
+            // The write committed; a missing position header only means the client can't wait on it.
+        }
+    }
+}
