@@ -63,7 +63,11 @@ public class PermissionsTest {
 
     @Test
     public void transitiveGrantOwnershipAndVisibility() {
-        DbPermissions perms = new DbPermissions(db);
+        DbPermissions perms = new DbPermissions(db, new io.coffer.api.store.Changes() {
+            private final java.util.concurrent.atomic.AtomicLong g = new java.util.concurrent.atomic.AtomicLong();
+            public long generation() { return g.incrementAndGet(); } // never cache: every check sees the database
+            public void invalidate() { }
+        });
         assertEquals(Access.ALLOWED, perms.check("a:user:alice", "a:host:app", "update"));
         assertEquals(Access.VISIBLE, perms.check("a:user:alice", "a:host:app", "execute"));
         assertEquals(Access.VISIBLE, perms.check("a:user:bob", "a:host:app", "update"));

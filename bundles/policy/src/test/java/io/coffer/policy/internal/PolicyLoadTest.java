@@ -87,7 +87,11 @@ public class PolicyLoadTest {
         assertEquals(1, first.version);
         assertEquals(java.util.Set.of("myorg:user:alice"), first.createdRoles.keySet());
         assertTrue(first.createdRoles.get("myorg:user:alice").matches("[0-9a-hjkmnp-tv-z]{40,56}"));
-        DbPermissions perms = new DbPermissions(db);
+        DbPermissions perms = new DbPermissions(db, new io.coffer.api.store.Changes() {
+            private final java.util.concurrent.atomic.AtomicLong g = new java.util.concurrent.atomic.AtomicLong();
+            public long generation() { return g.incrementAndGet(); } // never cache: every check sees the database
+            public void invalidate() { }
+        });
         assertEquals("alice is in ops, which owns prod, which owns prod/db",
                 Access.ALLOWED, perms.check("myorg:user:alice", "myorg:policy:prod/db", "update"));
         assertEquals(Access.ALLOWED, perms.check("myorg:layer:prod/app", "myorg:variable:prod/db/password", "execute"));

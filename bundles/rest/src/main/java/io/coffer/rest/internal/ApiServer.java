@@ -23,6 +23,7 @@ import com.fasterxml.jackson.jaxrs.json.JacksonJsonProvider;
 import io.coffer.api.NodeIdentity;
 import io.coffer.api.authn.AccessTokens;
 import io.coffer.api.health.HealthService;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -44,6 +45,7 @@ public class ApiServer {
     private boolean active;
     private volatile AccessTokens tokens;
     private volatile Database database;
+    private volatile Changes changes;
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
@@ -80,6 +82,17 @@ public class ApiServer {
         }
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setChanges(Changes c) {
+        changes = c;
+    }
+
+    void unsetChanges(Changes c) {
+        if (changes == c) {
+            changes = null;
+        }
+    }
+
     @Reference(service = Object.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, target = "(" + RESOURCE_PROPERTY + "=true)")
     synchronized void addExtension(Object extension) {
@@ -110,7 +123,7 @@ public class ApiServer {
         providers.add(new RequestIds());
         providers.add(new RoleGate(node));
         providers.add(new TokenAuthFilter(() -> tokens));
-        providers.add(new WriteHeaders(node, () -> database));
+        providers.add(new WriteHeaders(node, () -> database, () -> changes));
         List<Class<?>> classes = new ArrayList<>();
         f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
         classes.add(HealthResource.class);

@@ -13,12 +13,14 @@ import javax.ws.rs.container.ContainerResponseContext;
 import javax.ws.rs.container.ContainerResponseFilter;
 
 import io.coffer.api.NodeIdentity;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
  * Write responses carry who acknowledged them and where in the log they landed (architecture §8):
  * {@code X-Coffer-Node}, {@code X-Coffer-Epoch} (the PostgreSQL timeline until election exists) and
  * {@code X-Coffer-Position} ({@code timeline/LSN}, read after the write committed: an upper bound of its commit).
+ * It also tells the read caches that this node changed data, before the client gets its answer.
  */
 public class WriteHeaders implements ContainerResponseFilter {
     private static final Set<String> WRITES = Set.of("POST", "PUT", "PATCH", "DELETE");
@@ -26,10 +28,12 @@ public class WriteHeaders implements ContainerResponseFilter {
 
     private final NodeIdentity node;
     private final Supplier<Database> database;
+    private final Supplier<Changes> changes;
 
-    WriteHeaders(NodeIdentity node, Supplier<Database> database) {
+    WriteHeaders(NodeIdentity node, Supplier<Database> database, Supplier<Changes> changes) {
         this.node = node;
         this.database = database;
+        this.changes = changes;
     }
 
     @Override
@@ -37,6 +41,11 @@ public class WriteHeaders implements ContainerResponseFilter {
         if (!WRITES.contains(request.getMethod()) || response.getStatus() >= 300
                 || NOT_WRITES.matcher(request.getUriInfo().getRequestUri().getRawPath()).matches()) {
             return;
+        }
+        // This node's own write is visible to its next read at once (read-your-writes on the Leader).
+        Changes ch = changes.get();
+        if (ch != null) {
+            ch.invalidate();
         }
         response.getHeaders().putSingle("X-Coffer-Node", node.name());
         Database db = database.get();

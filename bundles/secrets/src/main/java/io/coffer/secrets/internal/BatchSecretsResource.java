@@ -4,11 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -33,6 +29,7 @@ import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -45,15 +42,16 @@ import io.coffer.api.store.Database;
 public class BatchSecretsResource {
     static final int MAX_IDS = 1000;
 
-    private final Database db;
     private final Sealer sealer;
     private final Permissions permissions;
+    private final SecretCache cache;
 
     @Activate
-    public BatchSecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions) {
-        this.db = db;
+    public BatchSecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
+            @Reference Changes changes) {
         this.sealer = sealer;
         this.permissions = permissions;
+        this.cache = new SecretCache(db, changes);
     }
 
     @GET
@@ -82,15 +80,12 @@ public class BatchSecretsResource {
         }
         boolean base64 = acceptEncoding != null && acceptEncoding.trim().equalsIgnoreCase("base64");
         Map<String, String> out = new LinkedHashMap<>();
-        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT DISTINCT ON (resource_id) resource_id, version, value FROM secrets WHERE resource_id = ANY (?) "
-                        + "ORDER BY resource_id, version DESC")) {
-            ps.setArray(1, c.createArrayOf("text", new ArrayList<>(ids).toArray()));
+        try {
             Map<String, byte[]> values = new LinkedHashMap<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    values.put(rs.getString(1), sealer.open(rs.getBytes(3),
-                            SecretWriter.context(rs.getString(1), rs.getInt(2))));
+            for (String id : ids) {
+                SecretCache.Entry e = cache.get(id, null);
+                if (e != null) {
+                    values.put(id, sealer.open(e.sealed, SecretWriter.context(id, e.version)));
                 }
             }
             for (String id : ids) {

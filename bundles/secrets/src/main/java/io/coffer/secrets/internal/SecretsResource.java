@@ -1,8 +1,5 @@
 package io.coffer.secrets.internal;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 
@@ -29,6 +26,7 @@ import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
 import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -40,16 +38,17 @@ import io.coffer.api.store.Database;
 public class SecretsResource {
     static final String IDENTITY = ApiError.IDENTITY;
 
-    private final Database db;
     private final Sealer sealer;
     private final Permissions permissions;
+    private final SecretCache cache;
     private volatile SecretWriter writer;
 
     @Activate
-    public SecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions) {
-        this.db = db;
+    public SecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
+            @Reference Changes changes) {
         this.sealer = sealer;
         this.permissions = permissions;
+        this.cache = new SecretCache(db, changes);
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -85,23 +84,14 @@ public class SecretsResource {
             }
             wanted = Integer.parseInt(version);
         }
-        String sql = "SELECT s.version, s.value, (SELECT value FROM annotations a WHERE a.resource_id = s.resource_id "
-                + "AND a.name = 'conjur/mime_type') FROM secrets s WHERE s.resource_id = ? "
-                + (wanted == null ? "ORDER BY s.version DESC LIMIT 1" : "AND s.version = ?");
-        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, resourceId);
-            if (wanted != null) {
-                ps.setInt(2, wanted);
+        try {
+            SecretCache.Entry e = cache.get(resourceId, wanted);
+            if (e == null) {
+                return missing(resourceId);
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return missing(resourceId);
-                }
-                byte[] value = sealer.open(rs.getBytes(2), SecretWriter.context(resourceId, rs.getInt(1)));
-                String mime = rs.getString(3);
-                return Response.ok(value).type(mime != null && mime.matches("[\\w.+-]+/[\\w.+-]+")
-                        ? mime : MediaType.APPLICATION_OCTET_STREAM).build();
-            }
+            byte[] value = sealer.open(e.sealed, SecretWriter.context(resourceId, e.version));
+            return Response.ok(value).type(e.mimeType != null && e.mimeType.matches("[\\w.+-]+/[\\w.+-]+")
+                    ? e.mimeType : MediaType.APPLICATION_OCTET_STREAM).build();
         } catch (SQLException e) {
             throw new IllegalStateException("secret unavailable: " + e.getSQLState(), e);
         }

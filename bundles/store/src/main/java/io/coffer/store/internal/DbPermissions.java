@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -31,15 +32,43 @@ public class DbPermissions implements Permissions {
             + "         AND p.role_id IN (SELECT role_id FROM all_roles)) AS any_privilege"
             + " FROM resources r WHERE r.resource_id = ?";
 
+    static final int CACHE_LIMIT = 100_000;
+
     private final Database db;
+    private final Changes changes;
+    private final java.util.Map<String, Access> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long cacheGeneration = -1;
 
     @Activate
-    public DbPermissions(@Reference Database db) {
+    public DbPermissions(@Reference Database db, @Reference Changes changes) {
         this.db = db;
+        this.changes = changes;
     }
 
+    /** Warm checks are answered from memory; a check computed while the data changed is not kept. */
     @Override
     public Access check(String roleId, String resourceId, String privilege) {
+        long gen = changes.generation();
+        if (gen != cacheGeneration) {
+            cache.clear();
+            cacheGeneration = gen;
+        }
+        String key = roleId + "\n" + resourceId + "\n" + privilege;
+        Access cached = cache.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Access a = query(roleId, resourceId, privilege);
+        if (changes.generation() == gen && cacheGeneration == gen) {
+            if (cache.size() >= CACHE_LIMIT) {
+                cache.clear();
+            }
+            cache.put(key, a);
+        }
+        return a;
+    }
+
+    private Access query(String roleId, String resourceId, String privilege) {
         try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
             ps.setString(1, roleId);
             ps.setString(2, privilege);

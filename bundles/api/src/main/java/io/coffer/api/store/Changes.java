@@ -1,0 +1,16 @@
+package io.coffer.api.store;
+
+/**
+ * A generation number that moves whenever the node's database may have changed (its WAL position moved, or this
+ * node committed a write). Read caches keep what they computed under one generation and drop it when it moves, so
+ * warm reads need no database round trip and still see every change within the watch interval — at once for writes
+ * made through this node.
+ */
+public interface Changes {
+
+    /** @return the current generation; compare before and after computing a cached value */
+    long generation();
+
+    /** Called after this node committed a write, so that its own next read sees it (read-your-writes). */
+    void invalidate();
+}

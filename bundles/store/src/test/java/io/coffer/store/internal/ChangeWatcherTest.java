@@ -1,0 +1,77 @@
+package io.coffer.store.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.sql.Connection;
+import java.sql.Statement;
+
+import javax.sql.DataSource;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import io.coffer.api.rbac.Access;
+import io.coffer.api.store.Database;
+import io.coffer.postgres.internal.TestPostgres;
+
+/** The generation moves with the WAL, and cached permission answers follow it. */
+public class ChangeWatcherTest {
+    private static TestPostgres pg;
+    private static Database db;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        pg = new TestPostgres();
+        DataSource ds = pg.dataSource();
+        new SchemaMigrator(ds, null);
+        db = new Database() {
+            public DataSource dataSource() { return ds; }
+            public String schemaVersion() { return "3"; }
+        };
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        pg.close();
+    }
+
+    private static void sql(String... statements) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    @Test
+    public void cachedAnswersFollowCommittedChanges() throws Exception {
+        ChangeWatcher w = new ChangeWatcher(db);
+        try {
+            w.poll();
+            long g0 = w.generation();
+            w.poll();
+            assertEquals("an idle database keeps its generation", g0, w.generation());
+            sql("INSERT INTO accounts(id) VALUES ('a')",
+                    "INSERT INTO roles VALUES ('a:user:u', 'a', 'user', 'u')",
+                    "INSERT INTO roles VALUES ('a:user:admin', 'a', 'user', 'admin')",
+                    "INSERT INTO resources VALUES ('a:variable:v', 'a', 'variable', 'v', 'a:user:admin')");
+            w.poll();
+            assertNotEquals("a commit moves the generation", g0, w.generation());
+
+            DbPermissions perms = new DbPermissions(db, w);
+            assertEquals(Access.INVISIBLE, perms.check("a:user:u", "a:variable:v", "execute"));
+            sql("INSERT INTO permissions VALUES ('execute', 'a:variable:v', 'a:user:u')");
+            w.poll();
+            assertEquals("the grant is seen once the WAL moved", Access.ALLOWED,
+                    perms.check("a:user:u", "a:variable:v", "execute"));
+            long g1 = w.generation();
+            w.invalidate();
+            assertTrue(w.generation() > g1);
+        } finally {
+            w.deactivate();
+        }
+    }
+}
