@@ -43,6 +43,24 @@ runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "
   || /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "$((5433 + OFF))" -U postgres -d coffer -c CHECKPOINT
 B64="$(printf %s "$MARKER" | base64 -w0 | tr -d '=')"; HEX="$(printf %s "$MARKER" | od -An -tx1 | tr -d ' \n')"
 check "the marker is nowhere in the node's folder (plain, base64, hex)" bash -c '! grep -rqaF -e "$1" -e "$2" -e "$3" "$4"' _ "$MARKER" "$B64" "$HEX" "$D"
+
+# Warm reads need no database: freeze every PostgreSQL process (SIGSTOP), then check a token, a permission and a
+# secret; thaw afterwards.
+SECRET_URL="$COFFER_URL/secrets/demo/variable/db%2Fpassword"
+CHECK_URL="$COFFER_URL/resources/demo/variable/db%2Fpassword?check=true&privilege=execute"
+sleep 0.3
+for i in 1 2; do
+  curl -s -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" "$SECRET_URL"
+  curl -s -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" "$CHECK_URL"
+  curl -s -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/whoami"
+done
+PGM="$(head -1 "$D/pg/data/postmaster.pid")"
+PG_ALL="$PGM $(pgrep -P "$PGM" | tr '\n' ' ')"
+kill -STOP $PG_ALL
+check "with PostgreSQL frozen: a token check" test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 4 --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/whoami")" = 200
+check "with PostgreSQL frozen: a permission check" test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 4 --cacert "$COFFER_CA" -H "$AUTH" "$CHECK_URL")" = 204
+check "with PostgreSQL frozen: a secret read" test "$(curl -s --max-time 4 --cacert "$COFFER_CA" -H "$AUTH" "$SECRET_URL")" = "$MARKER"
+kill -CONT $PG_ALL
 check "SSH, RMI and the API listen on loopback only" bash -c '! ss -ltnp | grep "pid=$1," | grep -vE "127\.0\.0\.1:|\[::ffff:127\.0\.0\.1\]:|\[::1\]:"' _ "$NODE_n1_PID"
 
 # Data survives a restart: write a row through the node's own PostgreSQL (peer auth on its 0700 socket dir).
