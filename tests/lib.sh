@@ -1,7 +1,9 @@
 # Shared helpers for the shell-level tests: bounded waits, counted checks, cleanup of every node a test made.
 # shellcheck shell=bash
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PASSED=0 FAILED=0 NODES=()
+PASSED=0 FAILED=0
+# new_dir runs in $(...) subshells, so the folders it makes are recorded in a file, not an array.
+NODES_FILE="$(mktemp /tmp/coffer-t-nodes-XXXXXX)"
 
 check() {  # check "description" command...
   local what="$1"; shift
@@ -9,11 +11,16 @@ check() {  # check "description" command...
   else FAILED=$((FAILED + 1)); echo "  FAIL $what" >&2; fi
 }
 
-new_dir() { local d; d="$(mktemp -d /tmp/coffer-t-XXXXXX)"; chmod 755 "$d"; NODES+=("$d"); echo "$d"; }
+new_dir() { local d; d="$(mktemp -d /tmp/coffer-t-XXXXXX)"; chmod 755 "$d"; echo "$d" >>"$NODES_FILE"; echo "$d"; }
 
 cleanup() {
   local d
-  for d in "${NODES[@]}"; do "$ROOT/coffer" stop --dir "$d" >/dev/null 2>&1 || true; rm -rf "$d"; done
+  while read -r d; do
+    [[ -n "$d" ]] || continue
+    [[ -x "$d/bin/karaf" ]] && { "$ROOT/coffer" stop --dir "$d" >/dev/null 2>&1 || true; }
+    rm -rf "$d" "$d".*
+  done <"$NODES_FILE"
+  rm -f "$NODES_FILE"
 }
 
 summary() {  # the closing line CI reads
