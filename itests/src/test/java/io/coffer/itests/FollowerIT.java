@@ -73,6 +73,43 @@ public class FollowerIT extends CofferTestSupport {
                 context.getServiceReference(io.coffer.api.authn.Accounts.class));
     }
 
+    /**
+     * What promotion will do: install the write side into a running node, then take it away again — the health
+     * endpoint keeps answering and no core bundle is stopped or refreshed on the way.
+     */
+    @Test
+    public void theWriteSideInstallsAndUninstallsWithoutRefreshingTheCore() throws Exception {
+        HttpClient plain = HttpClient.newHttpClient();
+        String health = "http://127.0.0.1:" + healthPort() + "/health";
+        eventually("/health 200", () -> unchecked(plain, health), x -> x.statusCode() == 200, Duration.ofSeconds(120));
+        java.util.List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.osgi.framework.SynchronousBundleListener watch = e -> {
+            if ((e.getType() == org.osgi.framework.BundleEvent.STOPPED
+                    || e.getType() == org.osgi.framework.BundleEvent.UNRESOLVED)
+                    && !e.getBundle().getSymbolicName().matches("io\\.coffer\\.(accounts|policy)")) {
+                stopped.add(e.getBundle().getSymbolicName());
+            }
+        };
+        context.addBundleListener(watch);
+        java.util.EnumSet<FeaturesService.Option> noRefresh = java.util.EnumSet.of(
+                FeaturesService.Option.NoAutoRefreshBundles, FeaturesService.Option.NoAutoRefreshManagedBundles);
+        try {
+            features.installFeature("coffer-write", noRefresh);
+            assertTrue(features.isInstalled(features.getFeature("coffer-write")));
+            eventually("the Accounts service appears", () -> context.getServiceReference(
+                    io.coffer.api.authn.Accounts.class), r -> r != null, Duration.ofSeconds(30));
+            assertEquals(200, get(plain, health).statusCode());
+            features.uninstallFeature("coffer-write", noRefresh);
+            assertFalse(features.isInstalled(features.getFeature("coffer-write")));
+            eventually("the Accounts service is gone", () -> context.getServiceReference(
+                    io.coffer.api.authn.Accounts.class), r -> r == null, Duration.ofSeconds(30));
+            assertEquals(200, get(plain, health).statusCode());
+        } finally {
+            context.removeBundleListener(watch);
+        }
+        assertEquals("core bundles stopped or refreshed", java.util.List.of(), stopped);
+    }
+
     private Set<String> bundlesOf(Feature f, Set<String> seenFeatures) throws Exception {
         Set<String> out = new HashSet<>();
         if (f == null || !seenFeatures.add(f.getName())) {
