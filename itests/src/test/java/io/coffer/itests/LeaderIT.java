@@ -319,6 +319,14 @@ public class LeaderIT extends CofferTestSupport {
                 null, "Authorization", app).statusCode());
         assertEquals(404, send(tls, "GET", api + "/resources/pol/variable/prod%2Fdb%2Fpassword?check=true&privilege=update",
                 null, "Authorization", app).statusCode());
+        HttpResponse<String> permitted = send(tls, "GET", api
+                + "/resources/pol/variable/prod%2Fdb%2Fpassword?permitted_roles=true&privilege=execute", null,
+                "Authorization", admin);
+        assertEquals(permitted.body(), 200, permitted.statusCode());
+        assertTrue(permitted.body(), permitted.body().contains("\"pol:host:prod/app\"")
+                && permitted.body().contains("\"pol:user:admin\"") && !permitted.body().contains("prod/spy"));
+        assertEquals(422, send(tls, "GET", api + "/resources/pol/variable/prod%2Fdb%2Fpassword?permitted_roles=true",
+                null, "Authorization", admin).statusCode());
         assertEquals(422, send(tls, "GET", api + "/resources/pol/variable?limit=0", null, "Authorization", app)
                 .statusCode());
         assertEquals("acting as a role one doesn't have", 403, send(tls, "GET",

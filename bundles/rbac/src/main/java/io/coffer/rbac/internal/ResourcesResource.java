@@ -74,6 +74,7 @@ public class ResourcesResource {
     @Path("{account}/{kind}/{id: .+}")
     public Response show(@PathParam("account") String account, @PathParam("kind") String kind,
             @PathParam("id") String id, @QueryParam("check") boolean check,
+            @QueryParam("permitted_roles") boolean permittedRoles,
             @QueryParam("privilege") String privilege, @QueryParam("permission") String permission,
             @QueryParam("role") String role, @Context HttpServletRequest request) {
         Identity who = identity(request);
@@ -97,6 +98,13 @@ public class ResourcesResource {
         if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
             return notFound(account, kind, id);
         }
+        if (permittedRoles) {
+            String priv = privilege != null ? privilege : permission;
+            if (priv == null || priv.isBlank()) {
+                return error(422, "argument_error", "privilege");
+            }
+            return permittedRoles(resourceId, priv);
+        }
         try (Connection c = db.dataSource().getConnection()) {
             List<Map<String, Object>> found = Rows.query(c, "SELECT r.resource_id, r.owner_id, r.policy_id, r.created_at "
                     + "FROM resources r WHERE r.resource_id = ?", List.of(resourceId));
@@ -108,6 +116,21 @@ public class ResourcesResource {
             return Response.ok(res).build();
         } catch (SQLException e) {
             throw new IllegalStateException("resources unavailable: " + e.getSQLState(), e);
+        }
+    }
+
+    /** Roles with the privilege directly or through ownership, and every role that (transitively) has one of them. */
+    private Response permittedRoles(String resourceId, String privilege) {
+        String sql = "WITH RECURSIVE base(role_id) AS (SELECT role_id FROM permissions WHERE resource_id = ? AND "
+                + "privilege = ? UNION SELECT owner_id FROM resources WHERE resource_id = ?), "
+                + "holders(role_id) AS (SELECT role_id FROM base UNION SELECT m.member_id FROM role_memberships m "
+                + "JOIN holders h ON m.role_id = h.role_id) SELECT role_id FROM holders ORDER BY role_id";
+        try (Connection c = db.dataSource().getConnection()) {
+            List<Object> ids = new ArrayList<>();
+            Rows.query(c, sql, List.of(resourceId, privilege, resourceId)).forEach(m -> ids.add(m.get("role_id")));
+            return Response.ok(ids).build();
+        } catch (SQLException e) {
+            throw new IllegalStateException("roles unavailable: " + e.getSQLState(), e);
         }
     }
 
