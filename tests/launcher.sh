@@ -61,6 +61,17 @@ check "with PostgreSQL frozen: a token check" test "$(curl -s -o /dev/null -w '%
 check "with PostgreSQL frozen: a permission check" test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 4 --cacert "$COFFER_CA" -H "$AUTH" "$CHECK_URL")" = 204
 check "with PostgreSQL frozen: a secret read" test "$(curl -s --max-time 4 --cacert "$COFFER_CA" -H "$AUTH" "$SECRET_URL")" = "$MARKER"
 kill -CONT $PG_ALL
+
+# No path trick reaches a secret without a token: dot segments, encoded dots and slashes, matrix params, doubled
+# slashes and public-route prefixes all end in 401 or 404, never in the value.
+for p in "/health/../secrets/demo/variable/db%2Fpassword" "/health/%2e%2e/secrets/demo/variable/db%2Fpassword" \
+         "//secrets/demo/variable/db%2Fpassword" "/health/..%2Fsecrets/demo/variable/db%2Fpassword" \
+         "/authn/x/y/authenticate/../../../../secrets/demo/variable/db%2Fpassword" \
+         "/secrets/demo/variable/db%2Fpassword;/authenticate" "/authenticators/../secrets/demo/variable/db%2Fpassword" \
+         "/secrets/demo/variable/db%2Fpassword?x=/authenticate" "/secrets?variable_ids=demo:variable:db/password"; do
+  R="$(curl -s --path-as-is -w '\n%{http_code}' --max-time 5 --cacert "$COFFER_CA" "$COFFER_URL$p")"
+  check "no token, no secret: $p" bash -c '[[ "${1##*$'"'"'\n'"'"'}" =~ ^(401|404)$ ]] && ! grep -qF -- "$2" <<<"$1"' _ "$R" "$MARKER"
+done
 check "SSH, RMI and the API listen on loopback only" bash -c '! ss -ltnp | grep "pid=$1," | grep -vE "127\.0\.0\.1:|\[::ffff:127\.0\.0\.1\]:|\[::1\]:"' _ "$NODE_n1_PID"
 
 # Data survives a restart: write a row through the node's own PostgreSQL (peer auth on its 0700 socket dir).
