@@ -10,6 +10,7 @@ import java.util.UUID;
 
 import javax.servlet.http.HttpServletRequest;
 import javax.ws.rs.Consumes;
+import javax.ws.rs.GET;
 import javax.ws.rs.HeaderParam;
 import javax.ws.rs.PUT;
 import javax.ws.rs.Path;
@@ -77,6 +78,59 @@ public class CredentialsResource {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
+        }
+    }
+
+    /** {@code GET /authn/{account}/api_key[?role=]}: when the key last changed, with the rotation's auth rules. */
+    @GET
+    public Response rotatedAt(@PathParam("account") String account, @PathParam("credential") String credential,
+            @QueryParam("role") String role, @HeaderParam("Authorization") String authorization,
+            @Context HttpServletRequest request) {
+        if (!"api_key".equals(credential)) {
+            return Response.status(405).header("Allow", "PUT").build();
+        }
+        try {
+            Identity token = (Identity) request.getAttribute(IDENTITY);
+            String target;
+            if (token == null) {
+                target = basic.verify(account, authorization, request.getRemoteAddr());
+                if (role != null && !qualify(account, role).equals(target)) {
+                    return Response.status(401).build();
+                }
+            } else {
+                if (!token.account().equals(account)) {
+                    return Response.status(401).build();
+                }
+                target = role == null ? token.roleId() : qualify(account, role);
+                if (!target.equals(token.roleId())) {
+                    Access access = permissions.check(token.roleId(), target, "update");
+                    if (access == Access.INVISIBLE) {
+                        return error(404, "not_found", "Role '" + target + "' not found");
+                    }
+                    if (access != Access.ALLOWED) {
+                        return Response.status(403).build();
+                    }
+                }
+            }
+            try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM credentials "
+                            + "WHERE role_id = ?")) {
+                ps.setString(1, target);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return error(405, "method_not_allowed", "'" + target + "' has no API key");
+                    }
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("role", target);
+                    m.put("timestamp", rs.getString(1));
+                    return Response.ok(m, MediaType.APPLICATION_JSON_TYPE).build();
+                }
+            }
+        } catch (AuthnException e) {
+            return e.status() == 429 ? Response.status(429).header("Retry-After", Math.max(1, e.retryAfterSeconds()))
+                    .build() : Response.status(e.status()).build();
+        } catch (SQLException e) {
+            throw new IllegalStateException("credentials unavailable: " + e.getSQLState(), e);
         }
     }
 

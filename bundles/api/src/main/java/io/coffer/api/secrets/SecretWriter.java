@@ -16,6 +16,13 @@ public interface SecretWriter {
     int append(String resourceId, byte[] value);
 
     /**
+     * Clears {@code expires_at} on every version of the variable (Conjur's {@code ?expirations}), with a change-log row.
+     *
+     * @param resourceId the variable
+     */
+    void expire(String resourceId);
+
+    /**
      * Context a version is sealed with: binds the ciphertext to its variable and version.
      *
      * @param resourceId the variable

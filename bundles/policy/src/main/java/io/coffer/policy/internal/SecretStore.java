@@ -34,6 +34,29 @@ public class SecretStore implements SecretWriter {
     }
 
     @Override
+    public void expire(String resourceId) {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE secrets SET expires_at = NULL WHERE resource_id = ?");
+                    PreparedStatement log = c.prepareStatement("INSERT INTO change_log(write_id, account, kind, "
+                            + "subject) VALUES (?, ?, 'secret-expire', ?)")) {
+                ps.setString(1, resourceId);
+                ps.executeUpdate();
+                log.setObject(1, UUID.randomUUID());
+                log.setString(2, resourceId.substring(0, resourceId.indexOf(':')));
+                log.setString(3, resourceId);
+                log.executeUpdate();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("expiry could not be cleared: " + e.getSQLState(), e);
+        }
+    }
+
+    @Override
     public int append(String resourceId, byte[] value) {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);

@@ -48,8 +48,7 @@ public class RolesResource {
 
     @GET
     public Response show(@PathParam("account") String account, @PathParam("kind") String kind,
-            @PathParam("id") String id, @QueryParam("members") String members,
-            @QueryParam("memberships") String memberships, @QueryParam("all") String all,
+            @PathParam("id") String id, @Context javax.ws.rs.core.UriInfo uri,
             @QueryParam("count") boolean count, @QueryParam("limit") String limit, @QueryParam("offset") String offset,
             @Context HttpServletRequest request) {
         Identity who = (Identity) request.getAttribute(ApiError.IDENTITY);
@@ -57,6 +56,9 @@ public class RolesResource {
             throw new javax.ws.rs.NotAuthorizedException("Token");
         }
         String roleId = account + ":" + kind + ":" + id;
+        boolean all = flag(uri, "all");
+        boolean memberships = flag(uri, "memberships");
+        boolean members = flag(uri, "members");
         if (permissions.check(who.roleId(), roleId, "read") == Access.INVISIBLE) {
             return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE)
                     .entity(ApiError.notFound(account, kind, id)).build();
@@ -75,17 +77,17 @@ public class RolesResource {
                 return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE)
                         .entity(ApiError.notFound(account, kind, id)).build();
             }
-            if (all != null) {
+            if (all) {
                 List<Object> ids = new ArrayList<>();
                 Rows.query(c, "WITH RECURSIVE all_roles(role_id) AS (SELECT ?::text UNION SELECT m.role_id FROM "
                         + "role_memberships m JOIN all_roles a ON m.member_id = a.role_id) SELECT role_id FROM all_roles "
                         + "ORDER BY role_id", List.of(roleId)).forEach(m -> ids.add(m.get("role_id")));
                 return Response.ok(count ? Map.of("count", ids.size()) : ids).build();
             }
-            if (memberships != null) {
+            if (memberships) {
                 return rows(c, MEMBERSHIP + "member_id = ?", roleId, count, page);
             }
-            if (members != null) {
+            if (members) {
                 return rows(c, MEMBERSHIP + "role_id = ?", roleId, count, page);
             }
             Map<String, Object> out = role.get(0);
@@ -94,6 +96,20 @@ public class RolesResource {
         } catch (SQLException e) {
             throw new IllegalStateException("roles unavailable: " + e.getSQLState(), e);
         }
+    }
+
+    /** Conjur's flags are bare query keys ({@code ?all}); a bare key has no value, so look at the query itself. */
+    static boolean flag(javax.ws.rs.core.UriInfo uri, String key) {
+        String q = uri.getRequestUri().getRawQuery();
+        if (q == null) {
+            return false;
+        }
+        for (String part : q.split("&")) {
+            if (part.equals(key) || part.startsWith(key + "=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Response rows(Connection c, String sql, String roleId, boolean count, String page)

@@ -100,7 +100,8 @@ public class SecretsResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response post(@PathParam("account") String account, @PathParam("kind") String kind,
-            @PathParam("id") String id, byte[] body, @Context HttpServletRequest request) {
+            @PathParam("id") String id, @Context javax.ws.rs.core.UriInfo uri, byte[] body,
+            @Context HttpServletRequest request) {
         try {
             Identity who = (Identity) request.getAttribute(IDENTITY);
             if (who == null) {
@@ -117,6 +118,14 @@ public class SecretsResource {
             }
             if (access != Access.ALLOWED) {
                 return Response.status(403).build();
+            }
+            // A bare "?expirations" has no value: look for the key itself.
+            String query = uri.getRequestUri().getRawQuery();
+            if (query != null && java.util.Arrays.asList(query.split("&")).stream()
+                    .anyMatch(q -> q.equals("expirations") || q.startsWith("expirations="))) {
+                // ?expirations: clear every version's expiry so the rotator treats the value as expired.
+                w.expire(resourceId);
+                return Response.status(201).build();
             }
             if (body == null || new String(body, java.nio.charset.StandardCharsets.ISO_8859_1).isBlank()) {
                 return error(422, "argument_error", "'value' may not be empty");
