@@ -241,6 +241,11 @@ public class LeaderIT extends CofferTestSupport {
         String api = "https://127.0.0.1:" + apiPort();
         String admin = tokenHeader(tls, "pol", "admin", accounts.create("pol"));
         String policy = String.join("\n",
+                "- !user",
+                "  id: carol",
+                "  public_keys:",
+                "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 laptop",
+                "  - ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC2 desk",
                 "- !policy",
                 "  id: prod",
                 "  body:",
@@ -257,6 +262,11 @@ public class LeaderIT extends CofferTestSupport {
         String appKey = apiKeyOf(load.body(), "pol:host:prod/app");
         String spyKey = apiKeyOf(load.body(), "pol:host:prod/spy");
 
+        HttpResponse<String> pub = get(tls, api + "/public_keys/pol/user/carol");
+        assertEquals("no token needed", 200, pub.statusCode());
+        assertEquals("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC2 desk\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 laptop\n",
+                pub.body());
+        assertEquals("", get(tls, api + "/public_keys/pol/user/nobody").body());
         String secret = api + "/secrets/pol/variable/prod%2Fdb%2Fpassword";
         HttpResponse<String> w1 = send(tls, "POST", secret, "s3cret-v1", "Authorization", admin);
         assertEquals(201, w1.statusCode());

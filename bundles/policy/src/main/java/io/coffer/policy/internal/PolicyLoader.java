@@ -37,9 +37,11 @@ final class PolicyLoader {
     private static final long LOCK_KEY = 0x436f66666572L; // "Coffer": one load at a time per cluster
 
     private final Credentials credentials;
+    private final io.coffer.api.crypto.Sealer sealer;
 
-    PolicyLoader(Credentials credentials) {
+    PolicyLoader(Credentials credentials, io.coffer.api.crypto.Sealer sealer) {
         this.credentials = credentials;
+        this.sealer = sealer;
     }
 
     Result load(Connection c, String mode, String account, String policyId, Resolved r, String actor, String clientIp,
@@ -88,6 +90,9 @@ final class PolicyLoader {
                             rec.id, a.getKey(), a.getValue(), policyId);
                 }
             }
+            if (rec.value != null) {
+                storeValue(c, rec.id, rec.value);
+            }
             for (String layer : rec.layers) {
                 exec(c, "INSERT INTO role_memberships(role_id, member_id, admin_option, ownership, policy_id) "
                         + "VALUES (?,?,false,false,?) ON CONFLICT DO NOTHING", layer, rec.id, policyId);
@@ -107,6 +112,28 @@ final class PolicyLoader {
         exec(c, "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?,?,'policy-load',?)",
                 UUID.randomUUID(), account, policyId);
         return result;
+    }
+
+    /** A public key's text becomes the resource's next secret version, in this transaction, unless unchanged. */
+    private void storeValue(Connection c, String resourceId, String value) throws SQLException {
+        int latest = 0;
+        byte[] current = null;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT version, value FROM secrets WHERE resource_id = ? ORDER BY version DESC LIMIT 1")) {
+            ps.setString(1, resourceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    latest = rs.getInt(1);
+                    current = sealer.open(rs.getBytes(2), io.coffer.api.secrets.SecretWriter.context(resourceId, latest));
+                }
+            }
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        if (current != null && MessageDigest.isEqual(current, bytes)) {
+            return;
+        }
+        exec(c, "INSERT INTO secrets(resource_id, version, value) VALUES (?,?,?)", resourceId, latest + 1,
+                sealer.seal(bytes, io.coffer.api.secrets.SecretWriter.context(resourceId, latest + 1)));
     }
 
     private static boolean insertRole(Connection c, Resolved.Record rec, String policyId) throws SQLException {

@@ -53,10 +53,10 @@ public class PolicyResource {
 
     @Activate
     public PolicyResource(@Reference Database db, @Reference Permissions permissions,
-            @Reference Credentials credentials) {
+            @Reference Credentials credentials, @Reference io.coffer.api.crypto.Sealer sealer) {
         this.db = db;
         this.permissions = permissions;
-        this.loader = new PolicyLoader(credentials);
+        this.loader = new PolicyLoader(credentials, sealer);
     }
 
     @POST

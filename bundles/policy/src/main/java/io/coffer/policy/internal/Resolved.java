@@ -18,6 +18,8 @@ final class Resolved {
         final Map<String, String> annotations;
         final List<String> restrictedTo;
         final List<String> layers = new ArrayList<>();
+        /** For {@code public_key} records made from a user's {@code public_keys}: the key text, stored as a secret. */
+        String value;
         final int line;
         final int column;
 

@@ -73,6 +73,26 @@ final class Resolver {
             throw new PolicyException("HostFactory '" + identifier + "' needs at least one layer", s.line, s.column);
         }
         out.records.put(id, rec);
+        for (String key : s.publicKeys) {
+            // "<algorithm> <base64 key> <name>": each becomes the public_key resource user/<id>/<name>, owned by
+            // the user, whose value is the key.
+            String[] parts = key.trim().split("\\s+");
+            if (parts.length < 3 || !parts[0].matches("ssh-[a-z0-9-]+|ecdsa-sha2-nistp(256|384|521)")
+                    || !parts[1].matches("[A-Za-z0-9+/]+={0,2}") || !parts[2].matches("[A-Za-z0-9@._-]{1,128}")) {
+                throw new PolicyException("public key of User '" + identifier
+                        + "' must be '<algorithm> <key> <name>'", s.line, s.column);
+            }
+            String keyIdentifier = "user/" + identifier + "/" + parts[2];
+            String keyId = full("public_key", keyIdentifier);
+            if (out.records.containsKey(keyId)) {
+                throw new PolicyException("public key '" + parts[2] + "' of User '" + identifier
+                        + "' is declared more than once", s.line, s.column);
+            }
+            Resolved.Record pk = new Resolved.Record("public_key", keyId, keyIdentifier, id, false, true,
+                    new LinkedHashMap<>(), new ArrayList<>(), s.line, s.column);
+            pk.value = parts[0] + " " + parts[1] + " " + parts[2];
+            out.records.put(keyId, pk);
+        }
         if (s.tag.equals("!policy")) {
             walk(s.body, identifier, account + ":policy:" + identifier);
         }

@@ -47,7 +47,7 @@ public class PolicyLoadTest {
             public String server_key_file() { return keyFile; }
         });
         new AccountManager(db, keys).create("myorg");
-        loader = new PolicyLoader(new CredentialIssuer(keys));
+        loader = new PolicyLoader(new CredentialIssuer(keys), keys);
     }
 
     @AfterClass
