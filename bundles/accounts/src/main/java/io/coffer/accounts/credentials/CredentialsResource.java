@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Arrays;
-import java.util.UUID;
 
 import javax.servlet.http.HttpServletRequest;
 import javax.ws.rs.Consumes;
@@ -33,6 +32,7 @@ import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.store.ChangeLog;
 import io.coffer.api.store.Database;
 
 /**
@@ -49,10 +49,12 @@ public class CredentialsResource {
     private final Sealer sealer;
     private final BasicAuth basic;
     private final Permissions permissions;
+    private final ChangeLog changes;
 
     @Activate
     public CredentialsResource(@Reference Database db, @Reference Sealer sealer, @Reference BasicAuth basic,
-            @Reference Permissions permissions) {
+            @Reference Permissions permissions, @Reference ChangeLog changes) {
+        this.changes = changes;
         this.db = db;
         this.sealer = sealer;
         this.basic = basic;
@@ -205,20 +207,14 @@ public class CredentialsResource {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("UPDATE credentials SET " + column
-                    + " = ?, updated_at = now() WHERE role_id = ?");
-                    PreparedStatement log = c.prepareStatement(
-                            "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?, ?, ?, ?)")) {
+                    + " = ?, updated_at = now() WHERE role_id = ?")) {
                 ps.setBytes(1, sealed);
                 ps.setString(2, roleId);
                 if (ps.executeUpdate() != 1) {
                     c.rollback();
                     throw new AuthnException(401, "");
                 }
-                log.setObject(1, UUID.randomUUID());
-                log.setString(2, roleId.substring(0, roleId.indexOf(':')));
-                log.setString(3, kind);
-                log.setString(4, roleId);
-                log.executeUpdate();
+                changes.append(c, roleId.substring(0, roleId.indexOf(':')), kind, roleId);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();

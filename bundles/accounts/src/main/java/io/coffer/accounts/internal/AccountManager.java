@@ -10,7 +10,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
 
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
@@ -22,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import io.coffer.api.authn.Accounts;
 import io.coffer.api.crypto.Sealer;
+import io.coffer.api.store.ChangeLog;
 import io.coffer.api.store.Database;
 
 /**
@@ -36,11 +36,13 @@ public class AccountManager implements Accounts {
 
     private final Database db;
     private final Sealer sealer;
+    private final ChangeLog changes;
 
     @Activate
-    public AccountManager(@Reference Database db, @Reference Sealer sealer) {
+    public AccountManager(@Reference Database db, @Reference Sealer sealer, @Reference ChangeLog changes) {
         this.db = db;
         this.sealer = sealer;
+        this.changes = changes;
     }
 
     @Override
@@ -84,8 +86,7 @@ public class AccountManager implements Accounts {
                 update(c, "INSERT INTO role_memberships(role_id, member_id, admin_option, ownership) VALUES (?,?,true,true)",
                         root, admin);
                 update(c, "INSERT INTO credentials(role_id, api_key) VALUES (?,?)", admin, sealedKey);
-                update(c, "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?,?,'account-create',?)",
-                        UUID.randomUUID(), id, id);
+                changes.append(c, id, "account-create", id);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();

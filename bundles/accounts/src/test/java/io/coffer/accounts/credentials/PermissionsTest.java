@@ -2,12 +2,9 @@ package io.coffer.accounts.credentials;
 
 import static org.junit.Assert.assertEquals;
 
-import java.lang.annotation.Annotation;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Statement;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -15,33 +12,19 @@ import org.junit.Test;
 
 import io.coffer.accounts.internal.AccountManager;
 import io.coffer.api.rbac.Access;
-import io.coffer.api.store.Database;
 import io.coffer.store.internal.DbPermissions;
-import io.coffer.crypto.internal.Keyring;
-import io.coffer.postgres.internal.TestPostgres;
-import io.coffer.store.internal.SchemaMigrator;
+import io.coffer.crypto.internal.TestKeys;
+import io.coffer.store.internal.TestDatabase;
 
 /** Conjur's §4 semantics on a small graph: transitive membership, ownership, visibility. */
 public class PermissionsTest {
-    private static TestPostgres pg;
-    private static Database db;
+    private static TestDatabase db;
 
     @BeforeClass
     public static void start() throws Exception {
-        pg = new TestPostgres();
-        DataSource ds = pg.dataSource();
-        new SchemaMigrator(ds, null);
-        db = new Database() {
-            public DataSource dataSource() { return ds; }
-            public String schemaVersion() { return "2"; }
-        };
-        String keyFile = Files.createTempDirectory("coffer-rbac").resolve("server.key").toString();
-        Keyring keys = new Keyring(db, new Keyring.Config() {
-            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
-            public String server_key_file() { return keyFile; }
-        });
-        new AccountManager(db, keys).create("a");
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        db = new TestDatabase();
+        new AccountManager(db, TestKeys.keyring(db), db.changeLog()).create("a");
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             for (String r : new String[] {"user:alice", "user:bob", "group:ops", "group:devs", "host:app"}) {
                 String[] p = r.split(":");
                 st.execute("INSERT INTO roles VALUES ('a:" + r + "', 'a', '" + p[0] + "', '" + p[1] + "')");
@@ -58,7 +41,7 @@ public class PermissionsTest {
 
     @AfterClass
     public static void stop() throws Exception {
-        pg.close();
+        db.close();
     }
 
     @Test

@@ -142,6 +142,32 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
 
     @Override
     public String verify(String account, String authorization, String clientIp) {
+        String[] basic = parseBasic(authorization);
+        byte[] key = loginBasic(account, basic, clientIp);
+        Arrays.fill(key, (byte) 0);
+        return roleId(account, basic[0]);
+    }
+
+    /**
+     * {@code GET /authn/{account}/login}: Basic credentials (password or API key) give the API key.
+     *
+     * @return the API key
+     */
+    public byte[] loginBasic(String account, String authorization, String clientIp) {
+        return loginBasic(account, parseBasic(authorization), clientIp);
+    }
+
+    private byte[] loginBasic(String account, String[] basic, String clientIp) {
+        char[] password = basic[1].toCharArray();
+        try {
+            return login(account, basic[0], password, clientIp);
+        } finally {
+            Arrays.fill(password, '\0');
+        }
+    }
+
+    /** @return login and password of a Basic header; 401 when it is missing or malformed */
+    static String[] parseBasic(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             throw new AuthnException(401, "");
         }
@@ -157,15 +183,7 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
         if (colon < 1) {
             throw new AuthnException(401, "");
         }
-        String login = pair.substring(0, colon);
-        char[] password = pair.substring(colon + 1).toCharArray();
-        try {
-            byte[] key = login(account, login, password, clientIp);
-            Arrays.fill(key, (byte) 0);
-            return roleId(account, login);
-        } finally {
-            Arrays.fill(password, '\0');
-        }
+        return new String[] {pair.substring(0, colon), pair.substring(colon + 1)};
     }
 
     /**

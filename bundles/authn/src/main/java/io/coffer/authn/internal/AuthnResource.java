@@ -1,6 +1,5 @@
 package io.coffer.authn.internal;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Locale;
@@ -37,29 +36,11 @@ public class AuthnResource {
     @Path("login")
     public Response login(@PathParam("account") String account, @HeaderParam("Authorization") String authorization,
             @Context HttpServletRequest request) {
-        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-            return Response.status(401).build();
-        }
-        byte[] decoded;
         try {
-            decoded = Base64.getDecoder().decode(authorization.substring(6).trim());
-        } catch (IllegalArgumentException e) {
-            return Response.status(401).build();
-        }
-        String pair = new String(decoded, StandardCharsets.UTF_8);
-        Arrays.fill(decoded, (byte) 0);
-        int colon = pair.indexOf(':');
-        if (colon < 1) {
-            return Response.status(401).build();
-        }
-        char[] password = pair.substring(colon + 1).toCharArray();
-        try {
-            byte[] key = authn.login(account, pair.substring(0, colon), password, request.getRemoteAddr());
-            return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
+            return Response.ok(authn.loginBasic(account, authorization, request.getRemoteAddr()),
+                    MediaType.TEXT_PLAIN_TYPE).build();
         } catch (AuthnException e) {
             return failure(e);
-        } finally {
-            Arrays.fill(password, '\0');
         }
     }
 

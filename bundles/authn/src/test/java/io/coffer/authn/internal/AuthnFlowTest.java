@@ -8,13 +8,11 @@ import static org.junit.Assert.fail;
 
 import java.lang.annotation.Annotation;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -26,39 +24,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.coffer.accounts.internal.AccountManager;
 import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.Identity;
-import io.coffer.api.store.Database;
 import io.coffer.crypto.internal.Keyring;
-import io.coffer.postgres.internal.TestPostgres;
-import io.coffer.store.internal.SchemaMigrator;
+import io.coffer.crypto.internal.TestKeys;
+import io.coffer.store.internal.TestDatabase;
 
 /** Account bootstrap → authenticate → token → verify, against a real PostgreSQL and the real key hierarchy. */
 public class AuthnFlowTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TestPostgres pg;
-    private static Database db;
+    private static TestDatabase db;
     private static Keyring keys;
     private static String apiKey;
 
     @BeforeClass
     public static void start() throws Exception {
-        pg = new TestPostgres();
-        DataSource ds = pg.dataSource();
-        new SchemaMigrator(ds, null);
-        db = new Database() {
-            public DataSource dataSource() { return ds; }
-            public String schemaVersion() { return "2"; }
-        };
-        String keyFile = Files.createTempDirectory("coffer-authn").resolve("server.key").toString();
-        keys = new Keyring(db, new Keyring.Config() {
-            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
-            public String server_key_file() { return keyFile; }
-        });
-        apiKey = new AccountManager(db, keys).create("demo");
+        db = new TestDatabase();
+        keys = TestKeys.keyring(db);
+        apiKey = new AccountManager(db, keys, db.changeLog()).create("demo");
     }
 
     @AfterClass
     public static void stop() throws Exception {
-        pg.close();
+        db.close();
     }
 
     private static TokenService tokens(Clock clock) {
@@ -84,7 +70,7 @@ public class AuthnFlowTest {
     public void apiKeyHasConjursShape() {
         assertTrue(apiKey, apiKey.matches("[0-9a-hjkmnp-tv-z]{47,56}"));
         try {
-            new AccountManager(db, keys).create("demo");
+            new AccountManager(db, keys, db.changeLog()).create("demo");
             fail("duplicate account");
         } catch (IllegalStateException expected) {
             assertTrue(expected.getMessage().contains("already exists"));

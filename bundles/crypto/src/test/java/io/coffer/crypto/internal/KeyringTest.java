@@ -7,7 +7,6 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.annotation.Annotation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -23,38 +21,26 @@ import org.junit.Test;
 
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
-import io.coffer.api.store.Database;
-import io.coffer.postgres.internal.TestPostgres;
-import io.coffer.store.internal.SchemaMigrator;
+import io.coffer.store.internal.TestDatabase;
 
 /** The key hierarchy against a real PostgreSQL with the real schema. */
 public class KeyringTest {
-    private static TestPostgres pg;
-    private static Database db;
+    private static TestDatabase db;
     private static Path dir;
 
     @BeforeClass
     public static void start() throws Exception {
-        pg = new TestPostgres();
-        DataSource ds = pg.dataSource();
-        new SchemaMigrator(ds, null);
-        db = new Database() {
-            public DataSource dataSource() { return ds; }
-            public String schemaVersion() { return "2"; }
-        };
+        db = new TestDatabase();
         dir = Files.createTempDirectory("coffer-keys");
     }
 
     @AfterClass
     public static void stop() throws Exception {
-        pg.close();
+        db.close();
     }
 
     static Keyring keyring(Path file) {
-        return new Keyring(db, new Keyring.Config() {
-            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
-            public String server_key_file() { return file.toString(); }
-        });
+        return TestKeys.keyring(db, file);
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import io.coffer.api.authn.Credentials;
 
@@ -38,10 +37,12 @@ final class PolicyLoader {
 
     private final Credentials credentials;
     private final io.coffer.api.crypto.Sealer sealer;
+    private final io.coffer.api.store.ChangeLog changes;
 
-    PolicyLoader(Credentials credentials, io.coffer.api.crypto.Sealer sealer) {
+    PolicyLoader(Credentials credentials, io.coffer.api.crypto.Sealer sealer, io.coffer.api.store.ChangeLog changes) {
         this.credentials = credentials;
         this.sealer = sealer;
+        this.changes = changes;
     }
 
     Result load(Connection c, String mode, String account, String policyId, Resolved r, String actor, String clientIp,
@@ -109,8 +110,7 @@ final class PolicyLoader {
                     + "ON CONFLICT DO NOTHING", p.privilege, p.resource, p.role, policyId);
         }
         result.version = recordVersion(c, policyId, actor, clientIp, text);
-        exec(c, "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?,?,'policy-load',?)",
-                UUID.randomUUID(), account, policyId);
+        changes.append(c, account, "policy-load", policyId);
         return result;
     }
 

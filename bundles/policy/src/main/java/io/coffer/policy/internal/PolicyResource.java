@@ -53,10 +53,11 @@ public class PolicyResource {
 
     @Activate
     public PolicyResource(@Reference Database db, @Reference Permissions permissions,
-            @Reference Credentials credentials, @Reference io.coffer.api.crypto.Sealer sealer) {
+            @Reference Credentials credentials, @Reference io.coffer.api.crypto.Sealer sealer,
+            @Reference io.coffer.api.store.ChangeLog changes) {
         this.db = db;
         this.permissions = permissions;
-        this.loader = new PolicyLoader(credentials, sealer);
+        this.loader = new PolicyLoader(credentials, sealer, changes);
     }
 
     @POST

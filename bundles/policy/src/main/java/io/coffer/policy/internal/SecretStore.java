@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.UUID;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -13,6 +12,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.store.ChangeLog;
 import io.coffer.api.store.Database;
 
 /**
@@ -26,26 +26,27 @@ public class SecretStore implements SecretWriter {
 
     private final Database db;
     private final Sealer sealer;
+    private final ChangeLog changes;
 
     @Activate
-    public SecretStore(@Reference Database db, @Reference Sealer sealer) {
+    public SecretStore(@Reference Database db, @Reference Sealer sealer, @Reference ChangeLog changes) {
         this.db = db;
         this.sealer = sealer;
+        this.changes = changes;
+    }
+
+    private static String account(String resourceId) {
+        return resourceId.substring(0, resourceId.indexOf(':'));
     }
 
     @Override
     public void expire(String resourceId) {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement("UPDATE secrets SET expires_at = NULL WHERE resource_id = ?");
-                    PreparedStatement log = c.prepareStatement("INSERT INTO change_log(write_id, account, kind, "
-                            + "subject) VALUES (?, ?, 'secret-expire', ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE secrets SET expires_at = NULL WHERE resource_id = ?")) {
                 ps.setString(1, resourceId);
                 ps.executeUpdate();
-                log.setObject(1, UUID.randomUUID());
-                log.setString(2, resourceId.substring(0, resourceId.indexOf(':')));
-                log.setString(3, resourceId);
-                log.executeUpdate();
+                changes.append(c, account(resourceId), "secret-expire", resourceId);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -95,9 +96,7 @@ public class SecretStore implements SecretWriter {
                 try (PreparedStatement ins = c.prepareStatement(
                         "INSERT INTO secrets(resource_id, version, value) VALUES (?,?,?)");
                         PreparedStatement prune = c.prepareStatement(
-                                "DELETE FROM secrets WHERE resource_id = ? AND version <= ?");
-                        PreparedStatement log = c.prepareStatement("INSERT INTO change_log(write_id, account, kind, "
-                                + "subject) VALUES (?, ?, 'secret-set', ?)")) {
+                                "DELETE FROM secrets WHERE resource_id = ? AND version <= ?")) {
                     ins.setString(1, resourceId);
                     ins.setInt(2, version);
                     ins.setBytes(3, sealer.seal(value, SecretWriter.context(resourceId, version)));
@@ -105,10 +104,7 @@ public class SecretStore implements SecretWriter {
                     prune.setString(1, resourceId);
                     prune.setInt(2, version - VERSIONS_KEPT);
                     prune.executeUpdate();
-                    log.setObject(1, UUID.randomUUID());
-                    log.setString(2, resourceId.substring(0, resourceId.indexOf(':')));
-                    log.setString(3, resourceId);
-                    log.executeUpdate();
+                    changes.append(c, account(resourceId), "secret-set", resourceId);
                 }
                 c.commit();
                 return version;

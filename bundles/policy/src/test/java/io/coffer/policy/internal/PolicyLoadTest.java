@@ -5,13 +5,10 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.annotation.Annotation;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -20,39 +17,27 @@ import org.junit.Test;
 import io.coffer.accounts.internal.AccountManager;
 import io.coffer.accounts.internal.CredentialIssuer;
 import io.coffer.api.rbac.Access;
-import io.coffer.api.store.Database;
 import io.coffer.crypto.internal.Keyring;
-import io.coffer.postgres.internal.TestPostgres;
+import io.coffer.crypto.internal.TestKeys;
 import io.coffer.store.internal.DbPermissions;
-import io.coffer.store.internal.SchemaMigrator;
+import io.coffer.store.internal.TestDatabase;
 
 /** Loads the spec's policies into a real PostgreSQL in each mode and checks rows, keys, versions and errors. */
 public class PolicyLoadTest {
-    private static TestPostgres pg;
-    private static Database db;
+    private static TestDatabase db;
     private static PolicyLoader loader;
 
     @BeforeClass
     public static void start() throws Exception {
-        pg = new TestPostgres();
-        DataSource ds = pg.dataSource();
-        new SchemaMigrator(ds, null);
-        db = new Database() {
-            public DataSource dataSource() { return ds; }
-            public String schemaVersion() { return "3"; }
-        };
-        String keyFile = Files.createTempDirectory("coffer-policy").resolve("server.key").toString();
-        Keyring keys = new Keyring(db, new Keyring.Config() {
-            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
-            public String server_key_file() { return keyFile; }
-        });
-        new AccountManager(db, keys).create("myorg");
-        loader = new PolicyLoader(new CredentialIssuer(keys), keys);
+        db = new TestDatabase();
+        Keyring keys = TestKeys.keyring(db);
+        new AccountManager(db, keys, db.changeLog()).create("myorg");
+        loader = new PolicyLoader(new CredentialIssuer(keys), keys, db.changeLog());
     }
 
     @AfterClass
     public static void stop() throws Exception {
-        pg.close();
+        db.close();
     }
 
     private static PolicyLoader.Result load(String mode, String target, String yaml) throws SQLException {

@@ -1,8 +1,5 @@
 package io.coffer.rest.internal;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import javax.ws.rs.WebApplicationException;
 import javax.ws.rs.core.MediaType;
 import javax.ws.rs.core.Response;
@@ -10,6 +7,8 @@ import javax.ws.rs.ext.ExceptionMapper;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.coffer.api.rest.ApiError;
 
 /**
  * Every error leaves as Conjur's JSON shape {@code {"error":{"code":..,"message":..}}}. Unexpected exceptions become
@@ -19,10 +18,7 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
     private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
 
     static Response error(int status, String code, String message) {
-        Map<String, Object> inner = new LinkedHashMap<>();
-        inner.put("code", code);
-        inner.put("message", message);
-        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Map.of("error", inner)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(ApiError.of(code, message)).build();
     }
 
     static String codeFor(int status) {

@@ -43,8 +43,12 @@ public class ApiServer {
     private Bus bus;
     private Server server;
     private boolean active;
+    // Optional, dynamic: a node keeps serving health while these come and go; the filters read them per request.
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile AccessTokens tokens;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Database database;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Changes changes;
 
     @Activate
@@ -58,39 +62,6 @@ public class ApiServer {
         bus = BusFactory.newInstance().createBus();
         active = true;
         rebuild();
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setTokens(AccessTokens t) {
-        tokens = t;
-    }
-
-    void unsetTokens(AccessTokens t) {
-        if (tokens == t) {
-            tokens = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setDatabase(Database d) {
-        database = d;
-    }
-
-    void unsetDatabase(Database d) {
-        if (database == d) {
-            database = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setChanges(Changes c) {
-        changes = c;
-    }
-
-    void unsetChanges(Changes c) {
-        if (changes == c) {
-            changes = null;
-        }
     }
 
     @Reference(service = Object.class, cardinality = ReferenceCardinality.MULTIPLE,

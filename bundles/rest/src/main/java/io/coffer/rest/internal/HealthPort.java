@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.coffer.api.health.HealthService;
+import io.coffer.api.rest.ApiError;
 
 /**
  * The plain-HTTP health port, for load balancers and probes that don't speak TLS. It is its own tiny Jetty server,
@@ -105,14 +106,14 @@ public class HealthPort {
             base.setHandled(true);
             Optional<HealthRoutes.Answer> answer = HealthRoutes.answer(request.getRequestURI(), health);
             if (answer.isEmpty()) {
-                write(response, 404, ApiErrorsBody.of("not_found",
+                write(response, 404, ApiError.of("not_found",
                         "this port serves only /health, /health/leader, /health/replica and /health/live; "
                                 + "the API answers over TLS"));
                 return;
             }
             if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
                 response.setHeader("Allow", "GET, HEAD");
-                write(response, 405, ApiErrorsBody.of("method_not_allowed", "health routes answer GET and HEAD"));
+                write(response, 405, ApiError.of("method_not_allowed", "health routes answer GET and HEAD"));
                 return;
             }
             write(response, answer.get().status, answer.get().body);
@@ -129,13 +130,4 @@ public class HealthPort {
         }
     }
 
-    /** The JSON error shape, without JAX-RS (this port has none). */
-    static final class ApiErrorsBody {
-        private ApiErrorsBody() {
-        }
-
-        static Object of(String code, String message) {
-            return java.util.Map.of("error", java.util.Map.of("code", code, "message", message));
-        }
-    }
 }

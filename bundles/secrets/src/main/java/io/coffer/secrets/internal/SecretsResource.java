@@ -41,6 +41,8 @@ public class SecretsResource {
     private final Sealer sealer;
     private final Permissions permissions;
     private final SecretCache cache;
+    /** Present on the Leader only (coffer-write); read per request. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile SecretWriter writer;
 
     @Activate
@@ -49,17 +51,6 @@ public class SecretsResource {
         this.sealer = sealer;
         this.permissions = permissions;
         this.cache = new SecretCache(db, changes);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setWriter(SecretWriter w) {
-        writer = w;
-    }
-
-    void unsetWriter(SecretWriter w) {
-        if (writer == w) {
-            writer = null;
-        }
     }
 
     @GET

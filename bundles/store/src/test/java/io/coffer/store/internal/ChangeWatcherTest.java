@@ -7,35 +7,25 @@ import static org.junit.Assert.assertTrue;
 import java.sql.Connection;
 import java.sql.Statement;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
 import io.coffer.api.rbac.Access;
-import io.coffer.api.store.Database;
-import io.coffer.postgres.internal.TestPostgres;
 
 /** The generation moves with the WAL, and cached permission answers follow it. */
 public class ChangeWatcherTest {
-    private static TestPostgres pg;
-    private static Database db;
+    private static TestDatabase db;
 
     @BeforeClass
     public static void start() throws Exception {
-        pg = new TestPostgres();
-        DataSource ds = pg.dataSource();
-        new SchemaMigrator(ds, null);
-        db = new Database() {
-            public DataSource dataSource() { return ds; }
-            public String schemaVersion() { return "3"; }
-        };
+        db = new TestDatabase();
     }
 
     @AfterClass
     public static void stop() throws Exception {
-        pg.close();
+        db.close();
     }
 
     private static void sql(String... statements) throws Exception {

@@ -1,0 +1,26 @@
+package io.coffer.crypto.internal;
+
+import java.lang.annotation.Annotation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.coffer.api.store.Database;
+
+/** A keyring over a test database with a fresh server-key file (in this module's test-jar). */
+public final class TestKeys {
+    private TestKeys() {
+    }
+
+    /** @return a keyring unlocked with the root key in {@code file} (created when absent) */
+    public static Keyring keyring(Database db, Path file) {
+        return new Keyring(db, new Keyring.Config() {
+            public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
+            public String server_key_file() { return file.toString(); }
+        });
+    }
+
+    /** @return a keyring with a new server-key file in a temporary folder */
+    public static Keyring keyring(Database db) throws Exception {
+        return keyring(db, Files.createTempDirectory("coffer-keys").resolve("server.key"));
+    }
+}
