@@ -122,6 +122,33 @@ public class AccountManager implements Accounts {
     }
 
     @Override
+    public boolean delete(String id) {
+        if (id == null || !id.matches(ID)) {
+            return false;
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE id = ?")) {
+                ps.setString(1, id);
+                boolean existed = ps.executeUpdate() == 1;
+                if (existed) {
+                    changes.append(c, id, "account-delete", id);
+                }
+                c.commit();
+                if (existed) {
+                    LOG.info("deleted account {}", id);
+                }
+                return existed;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("account '" + id + "' could not be deleted: " + e.getSQLState(), e);
+        }
+    }
+
+    @Override
     public List<String> list() {
         List<String> out = new ArrayList<>();
         try (Connection c = db.dataSource().getConnection();

@@ -40,4 +40,18 @@ public class CredentialIssuer implements Credentials {
         }
         return key;
     }
+
+    @Override
+    public String rotate(Connection c, String roleId) throws SQLException {
+        String key = ApiKeys.generate();
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE credentials SET api_key = ?, updated_at = now() WHERE role_id = ?")) {
+            ps.setBytes(1, sealer.seal(key.getBytes(StandardCharsets.US_ASCII), roleId));
+            ps.setString(2, roleId);
+            if (ps.executeUpdate() != 1) {
+                throw new IllegalArgumentException("no credentials for " + roleId);
+            }
+        }
+        return key;
+    }
 }

@@ -17,4 +17,13 @@ public interface Accounts {
 
     /** @return the account ids, sorted */
     List<String> list();
+
+    /**
+     * Deletes an account and everything in it (roles, resources, secrets, policy versions, its signing key), with a
+     * change-log row, in one transaction. Tokens it issued stop verifying on every node once the change arrives.
+     *
+     * @param id the account
+     * @return whether it existed
+     */
+    boolean delete(String id);
 }

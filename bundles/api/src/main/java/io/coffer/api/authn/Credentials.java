@@ -17,4 +17,15 @@ public interface Credentials {
      * @throws SQLException when the row can't be written (the caller rolls back)
      */
     String issue(Connection c, String roleId, List<String> restrictedTo) throws SQLException;
+
+    /**
+     * Replaces the role's API key (its password, if any, stays), inside the caller's transaction.
+     *
+     * @param c the caller's connection, in a transaction
+     * @param roleId a user or host that has credentials
+     * @return the new API key, to return once to the caller
+     * @throws SQLException when the row can't be written
+     * @throws IllegalArgumentException when the role has no credentials
+     */
+    String rotate(Connection c, String roleId) throws SQLException;
 }

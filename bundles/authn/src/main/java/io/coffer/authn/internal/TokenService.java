@@ -9,12 +9,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,6 +30,7 @@ import io.coffer.api.authn.AccessTokens;
 import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -43,7 +51,30 @@ public class TokenService implements AccessTokens {
     private final SigningKeys keys;
     private final Sealer sealer;
     private final Clock clock;
-    private final Map<String, Identity> verified = new ConcurrentHashMap<>();
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+    private final ExecutorService refresher = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "coffer-signing-keys");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+    private volatile long seenGeneration = -1;
+
+    /** A verified token: who, and the key that signed it (it stands only while that key is the account's). */
+    private static final class Verified {
+        final Identity identity;
+        final String kid;
+
+        Verified(Identity identity, String kid) {
+            this.identity = identity;
+            this.kid = kid;
+        }
+    }
+
+    /** Moves when the database changes; absent in unit tests. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Changes changes;
 
     @Activate
     public TokenService(@Reference Database db, @Reference Sealer sealer) {
@@ -93,22 +124,50 @@ public class TokenService implements AccessTokens {
         }
         String encoded = m.group(1).replaceAll("\\s", "");
         Instant now = clock.instant();
-        Identity cached = verified.get(encoded);
+        Changes ch = changes;
+        if (ch != null && ch.generation() != seenGeneration) {
+            seenGeneration = ch.generation();
+            refreshKeys();
+        }
+        Verified cached = verified.get(encoded);
         if (cached != null) {
-            if (cached.expiresAt().isAfter(now)) {
-                return cached;
+            // A cached token stands only while its key is still its account's (accounts can be deleted, re-created).
+            if (cached.identity.expiresAt().isAfter(now) && keys.isCurrent(cached.identity.account(), cached.kid)) {
+                return cached.identity;
             }
             verified.remove(encoded);
         }
-        Identity id = verifyFresh(encoded, now);
+        Verified v = verifyFresh(encoded, now);
         if (verified.size() >= CACHE_LIMIT) {
             evictExpired(now);
         }
-        verified.put(encoded, id);
-        return id;
+        verified.put(encoded, v);
+        return v.identity;
     }
 
-    private Identity verifyFresh(String encoded, Instant now) {
+    /** One background re-read at a time; requests never wait for it. */
+    private void refreshKeys() {
+        if (refreshing.compareAndSet(false, true)) {
+            try {
+                refresher.execute(() -> {
+                    try {
+                        keys.refresh();
+                    } finally {
+                        refreshing.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                refreshing.set(false);
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        refresher.shutdownNow();
+    }
+
+    private Verified verifyFresh(String encoded, Instant now) {
         JsonNode token;
         try {
             token = JSON.readTree(decodeLenient(encoded));
@@ -146,8 +205,11 @@ public class TokenService implements AccessTokens {
             if (exp <= now.getEpochSecond()) {
                 throw invalid();
             }
-            return new Identity(key.account, claims.get("sub").asText(), Instant.ofEpochSecond(iat),
-                    Instant.ofEpochSecond(exp));
+            if (!keys.isCurrent(key.account, key.kid)) {
+                throw invalid();
+            }
+            return new Verified(new Identity(key.account, claims.get("sub").asText(), Instant.ofEpochSecond(iat),
+                    Instant.ofEpochSecond(exp)), key.kid);
         } catch (AuthnException e) {
             throw e;
         } catch (Exception e) {
@@ -167,7 +229,7 @@ public class TokenService implements AccessTokens {
     }
 
     private void evictExpired(Instant now) {
-        verified.values().removeIf(i -> !i.expiresAt().isAfter(now));
+        verified.values().removeIf(v -> !v.identity.expiresAt().isAfter(now));
         if (verified.size() >= CACHE_LIMIT) {
             verified.clear();
         }

@@ -107,6 +107,25 @@ public class AuthnFlowTest {
     }
 
     @Test
+    public void aDeletedAccountsTokensStopVerifyingAndARecreatedAccountDoesNotInheritThem() {
+        AccountManager accounts = new AccountManager(db, keys, db.changeLog());
+        String key = accounts.create("gone");
+        SigningKeys signing = new SigningKeys(db);
+        TokenService t = new TokenService(signing, keys, Clock.systemUTC());
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, t, config(10, 30));
+        String old = header(a.authenticate("gone", "admin", key.getBytes(StandardCharsets.US_ASCII), "127.0.0.1"));
+        assertEquals("gone:user:admin", t.verify(old).roleId());
+        assertTrue(accounts.delete("gone"));
+        assertFalse(accounts.delete("gone"));
+        String newKey = accounts.create("gone");
+        signing.refresh();
+        assertRejected(t, old, "Unauthorized: Invalid token");
+        assertRejected(tokens(Clock.systemUTC()), old, "Unauthorized: Invalid token");
+        String fresh = header(a.authenticate("gone", "admin", newKey.getBytes(StandardCharsets.US_ASCII), "127.0.0.1"));
+        assertEquals("gone:user:admin", t.verify(fresh).roleId());
+    }
+
+    @Test
     public void everyBadCredentialIsTheSame401() {
         ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 100));
         String[][] cases = {{"demo", "admin", "wrong"}, {"demo", "nobody", apiKey}, {"other", "admin", apiKey},

@@ -41,10 +41,10 @@ import io.coffer.api.store.Database;
  * (conjur-api §1.3, §3.4). Errors never become 500s: bad YAML, unknown references and forbidden statements are 422
  * with a position; an oversized body is 413; a concurrent load 409.
  */
-@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Component(service = {Object.class, PolicyResource.class}, property = "coffer.jaxrs.resource=true")
 @Path("/policies/{account}/policy/{id: .+}")
 public class PolicyResource {
-    static final int MAX_BYTES = 10 * 1024 * 1024;
+    public static final int MAX_BYTES = 10 * 1024 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(PolicyResource.class);
 
     private final Database db;
@@ -81,18 +81,51 @@ public class PolicyResource {
         return load("PUT", account, id, dryRun, body, request);
     }
 
+    /** PUT replaces everything under the policy: the caller needs {@code update} on each resource below it too. */
+    private boolean mayReplace(String roleId, String account, String id) {
+        try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT resource_id FROM resources WHERE account = ? AND starts_with(identifier, ?)")) {
+            ps.setString(1, account);
+            ps.setString(2, id + "/");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (permissions.check(roleId, rs.getString(1), "update") != Access.ALLOWED) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (SQLException e) {
+            throw new IllegalStateException("policy unavailable: " + e.getSQLState(), e);
+        }
+    }
+
     private Response load(String mode, String account, String id, boolean dryRun, byte[] body,
             HttpServletRequest request) {
         Identity who = (Identity) request.getAttribute(ApiError.IDENTITY);
         if (who == null || !who.account().equals(account)) {
             return Response.status(401).build();
         }
+        return load(mode, account, id, dryRun, body, who.roleId(), request.getRemoteAddr());
+    }
+
+    /**
+     * Loads policy as {@code roleId} (the API's caller, or the account's admin for the shell).
+     *
+     * @param mode {@code POST}, {@code PATCH} or {@code PUT}
+     * @return the API's response: 201 with created roles and version, or the error
+     */
+    public Response load(String mode, String account, String id, boolean dryRun, byte[] body, String roleId,
+            String clientIp) {
         String policyId = account + ":policy:" + id;
-        Access access = permissions.check(who.roleId(), policyId, mode.equals("POST") ? "create" : "update");
+        Access access = permissions.check(roleId, policyId, mode.equals("POST") ? "create" : "update");
         if (access == Access.INVISIBLE) {
             return error(404, "not_found", "Policy '" + id + "' not found in account '" + account + "'", null);
         }
         if (access != Access.ALLOWED) {
+            return Response.status(403).build();
+        }
+        if (mode.equals("PUT") && !mayReplace(roleId, account, id)) {
             return Response.status(403).build();
         }
         if (body != null && body.length > MAX_BYTES) {
@@ -118,7 +151,7 @@ public class PolicyResource {
             c.setAutoCommit(false);
             try {
                 PolicyLoader.Result result = loader.load(c, mode.equals("PUT") ? "PATCH" : mode, account, policyId,
-                        resolved, who.roleId(), request.getRemoteAddr(), text);
+                        resolved, roleId, clientIp, text);
                 if (mode.equals("PUT")) {
                     PolicyReplace.removeMissing(c, policyId, resolved);
                 }

@@ -1,10 +1,13 @@
 package io.coffer.rbac.internal;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +25,12 @@ import javax.ws.rs.core.Response;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import io.coffer.api.authn.Identity;
+import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
@@ -46,6 +53,10 @@ public class ResourcesResource {
     private final Database db;
     private final Permissions permissions;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Sealer sealer;
+
     @Activate
     public ResourcesResource(@Reference Database db, @Reference Permissions permissions) {
         this.db = db;
@@ -57,8 +68,10 @@ public class ResourcesResource {
     public Response listAccount(@PathParam("account") String account, @QueryParam("kind") String kindParam,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset,
             @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
-            @QueryParam("role") String role, @Context HttpServletRequest request) {
-        return list(account, kindParam, limit, offset, count, actingAs != null ? actingAs : role, request);
+            @QueryParam("role") String role, @QueryParam("search") String search, @QueryParam("owner") String owner,
+            @Context HttpServletRequest request) {
+        return list(account, kindParam, limit, offset, count, actingAs != null ? actingAs : role, search, owner,
+                request);
     }
 
     @GET
@@ -66,8 +79,9 @@ public class ResourcesResource {
     public Response listKind(@PathParam("account") String account, @PathParam("kind") String kind,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset,
             @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
-            @QueryParam("role") String role, @Context HttpServletRequest request) {
-        return list(account, kind, limit, offset, count, actingAs != null ? actingAs : role, request);
+            @QueryParam("role") String role, @QueryParam("search") String search, @QueryParam("owner") String owner,
+            @Context HttpServletRequest request) {
+        return list(account, kind, limit, offset, count, actingAs != null ? actingAs : role, search, owner, request);
     }
 
     @GET
@@ -135,7 +149,7 @@ public class ResourcesResource {
     }
 
     private Response list(String account, String kind, String limitParam, String offsetParam, boolean count,
-            String actingAs, HttpServletRequest request) {
+            String actingAs, String search, String owner, HttpServletRequest request) {
         Identity who = identity(request);
         String subject = who.roleId();
         if (actingAs != null) {
@@ -159,6 +173,20 @@ public class ResourcesResource {
         if (kind != null) {
             args.add(kind);
         }
+        if (owner != null) {
+            // Owned by that role or by a role it has (conjur-api §1.4).
+            where += " AND r.owner_id IN (WITH RECURSIVE o(role_id) AS (SELECT ?::text UNION SELECT m.role_id FROM "
+                    + "role_memberships m JOIN o ON m.member_id = o.role_id) SELECT role_id FROM o)";
+            args.add(owner);
+        }
+        for (String word : words(search)) {
+            // Every word must appear in the identifier or an annotation value; ./- separate words, as in Conjur.
+            where += " AND (r.identifier ILIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM annotations a WHERE "
+                    + "a.resource_id = r.resource_id AND a.value ILIKE ? ESCAPE '\\'))";
+            String like = "%" + RolesResource.likeEscape(word) + "%";
+            args.add(like);
+            args.add(like);
+        }
         try (Connection c = db.dataSource().getConnection()) {
             if (count) {
                 List<Map<String, Object>> n = Rows.query(c, ALL_ROLES + "SELECT count(*) AS count" + where, args);
@@ -177,6 +205,18 @@ public class ResourcesResource {
         }
     }
 
+    static List<String> words(String search) {
+        List<String> out = new ArrayList<>();
+        if (search != null) {
+            for (String w : search.split("[\\s./-]+")) {
+                if (!w.isEmpty()) {
+                    out.add(w);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Whether {@code roleId} transitively has {@code other} (is a member, or holds its owner). */
     private boolean has(String roleId, String other) {
         try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
@@ -191,7 +231,7 @@ public class ResourcesResource {
         }
     }
 
-    private static void decorate(Connection c, Map<String, Object> res, String kind) throws SQLException {
+    private void decorate(Connection c, Map<String, Object> res, String kind) throws SQLException {
         String id = (String) res.get("id");
         res.put("permissions", Rows.query(c, "SELECT privilege, role_id AS role, policy_id AS policy FROM permissions "
                 + "WHERE resource_id = ? ORDER BY role_id, privilege", List.of(id)));
@@ -208,6 +248,41 @@ public class ResourcesResource {
             cidrs.forEach(m -> list.add(m.get("cidr")));
             res.put("restricted_to", list);
         }
+        if (kind.equals("policy")) {
+            res.put("policy_versions", Rows.query(c, "SELECT version, created_at, policy_text, policy_sha256, "
+                    + "finished_at, client_ip, resource_id, role_id AS role FROM policy_versions WHERE resource_id = ? "
+                    + "ORDER BY version", List.of(id)));
+        }
+        if (kind.equals("host_factory")) {
+            List<Object> layers = new ArrayList<>();
+            Rows.query(c, "SELECT role_id FROM role_memberships WHERE member_id = ? AND NOT ownership AND "
+                    + "split_part(role_id, ':', 2) = 'layer' ORDER BY role_id", List.of(id))
+                    .forEach(m -> layers.add(m.get("role_id")));
+            res.put("layers", layers);
+            res.put("tokens", hostFactoryTokens(c, id));
+        }
+    }
+
+    /** The factory's live tokens, opened for whoever may see the factory (as Conjur shows them). */
+    private List<Map<String, Object>> hostFactoryTokens(Connection c, String id) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        Sealer s = sealer;
+        try (PreparedStatement ps = c.prepareStatement("SELECT token_sha256, token, expiration, "
+                + "ARRAY(SELECT unnest(cidr)::text) AS cidr FROM host_factory_tokens WHERE resource_id = ? AND "
+                + "expiration > now() ORDER BY created_at, token_sha256")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Object> t = new LinkedHashMap<>();
+                    t.put("token", s == null ? null : new String(s.open(rs.getBytes(2), "hf-token:"
+                            + HexFormat.of().formatHex(rs.getBytes(1))), StandardCharsets.US_ASCII));
+                    t.put("expiration", rs.getTimestamp(3).toInstant().truncatedTo(ChronoUnit.SECONDS).toString());
+                    t.put("cidr", List.of((String[]) rs.getArray(4).getArray()));
+                    out.add(t);
+                }
+            }
+        }
+        return out;
     }
 
     static Integer integer(String s, int min) {
@@ -218,7 +293,7 @@ public class ResourcesResource {
         return v < min ? null : v;
     }
 
-    private static Identity identity(HttpServletRequest request) {
+    static Identity identity(HttpServletRequest request) {
         Identity who = (Identity) request.getAttribute(ApiError.IDENTITY);
         if (who == null) {
             throw new javax.ws.rs.NotAuthorizedException("Token");
@@ -226,7 +301,7 @@ public class ResourcesResource {
         return who;
     }
 
-    private static Response notFound(String account, String kind, String id) {
+    static Response notFound(String account, String kind, String id) {
         return Response.status(404).type(MediaType.APPLICATION_JSON_TYPE).entity(ApiError.notFound(account, kind, id))
                 .build();
     }

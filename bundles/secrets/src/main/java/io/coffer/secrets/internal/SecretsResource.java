@@ -33,7 +33,7 @@ import io.coffer.api.store.Database;
  * {@code GET|POST /secrets/{account}/{kind}/{id}} (conjur-api §1.2). Reads run on every node; a POST needs the
  * Leader-only {@link SecretWriter} (absent on a Follower, which the role gate already answers with 405).
  */
-@Component(service = Object.class, property = "coffer.jaxrs.resource=true")
+@Component(service = {Object.class, SecretsResource.class}, property = "coffer.jaxrs.resource=true")
 @Path("/secrets/{account}/{kind}/{id: .+}")
 public class SecretsResource {
     static final String IDENTITY = ApiError.IDENTITY;
@@ -86,6 +86,16 @@ public class SecretsResource {
         } catch (SQLException e) {
             throw new IllegalStateException("secret unavailable: " + e.getSQLState(), e);
         }
+    }
+
+    /**
+     * For the shell (an operator acting as the account's admin): the value of a version, or the latest.
+     *
+     * @return the value (the caller wipes it), or {@code null} when there is none
+     */
+    public byte[] read(String resourceId, Integer version) throws SQLException {
+        SecretCache.Entry e = cache.get(resourceId, version);
+        return e == null ? null : sealer.open(e.sealed, SecretWriter.context(resourceId, e.version));
     }
 
     @POST
