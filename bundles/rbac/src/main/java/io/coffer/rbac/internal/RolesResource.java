@@ -32,7 +32,6 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Memberships;
 import io.coffer.api.rbac.Permissions;
-import io.coffer.api.rest.ApiError;
 import io.coffer.api.store.Database;
 
 /**
