@@ -160,6 +160,8 @@ public class PolicyResource {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("status", "Valid YAML");
                     m.put("created", Map.of("items", List.copyOf(resolved.records.keySet())));
+                    m.put("updated", Map.of("before", Map.of("items", List.of()), "after", Map.of("items", List.of())));
+                    m.put("deleted", Map.of("items", List.of()));
                     return Response.ok(m, MediaType.APPLICATION_JSON_TYPE).build();
                 }
                 c.commit();
@@ -183,6 +185,18 @@ public class PolicyResource {
                 throw e;
             }
         } catch (PolicyException e) {
+            if (dryRun) {
+                // The validation shape of ?dryRun (conjur-api §1.3).
+                Map<String, Object> err = new LinkedHashMap<>();
+                err.put("line", e.line());
+                err.put("column", e.column());
+                err.put("message", e.getMessage());
+                err.put("context", Map.of("policy_id", policyId, "offending_lines", List.of(e.line())));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("status", "Invalid YAML");
+                m.put("errors", List.of(err));
+                return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE).entity(m).build();
+            }
             Map<String, Object> inner = new LinkedHashMap<>();
             inner.put("code", "policy_invalid");
             inner.put("filename", id);

@@ -63,6 +63,17 @@ public class ResourcesResource {
         this.permissions = permissions;
     }
 
+    /** {@code GET /resources}: every visible resource, which for a token's role means its own account's. */
+    @GET
+    public Response listAll(@QueryParam("kind") String kind, @QueryParam("limit") String limit,
+            @QueryParam("offset") String offset, @QueryParam("count") boolean count,
+            @QueryParam("acting_as") String actingAs, @QueryParam("role") String role,
+            @QueryParam("search") String search, @QueryParam("owner") String owner,
+            @Context HttpServletRequest request) {
+        return list(identity(request).account(), kind, limit, offset, count, actingAs != null ? actingAs : role,
+                search, owner, request);
+    }
+
     @GET
     @Path("{account}")
     public Response listAccount(@PathParam("account") String account, @QueryParam("kind") String kindParam,

@@ -3,6 +3,7 @@ package io.coffer.rest.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 
 import org.apache.cxf.Bus;
 import org.apache.cxf.BusFactory;
@@ -50,6 +51,9 @@ public class ApiServer {
     private volatile Database database;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Changes changes;
+    /** Installed authenticators, for /info. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private final List<io.coffer.api.authn.Authenticator> authenticators = new CopyOnWriteArrayList<>();
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
@@ -98,7 +102,8 @@ public class ApiServer {
         List<Class<?>> classes = new ArrayList<>();
         f.setResourceProvider(HealthResource.class, new SingletonResourceProvider(new HealthResource(health)));
         classes.add(HealthResource.class);
-        f.setResourceProvider(StatusResource.class, new SingletonResourceProvider(new StatusResource(node, health)));
+        f.setResourceProvider(StatusResource.class, new SingletonResourceProvider(new StatusResource(node, health, () -> authenticators.stream()
+                .map(io.coffer.api.authn.Authenticator::name).sorted().distinct().collect(Collectors.toList()))));
         classes.add(StatusResource.class);
         for (Object e : extensions) {
             if (e.getClass().isAnnotationPresent(javax.ws.rs.Path.class)) {

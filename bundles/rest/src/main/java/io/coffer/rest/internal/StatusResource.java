@@ -1,7 +1,9 @@
 package io.coffer.rest.internal;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import javax.ws.rs.GET;
 import javax.ws.rs.Path;
@@ -20,8 +22,10 @@ public class StatusResource {
     static final String CONJUR_VERSION = "1.24.0";
     private final NodeIdentity node;
     private final HealthService health;
+    private final Supplier<List<String>> authenticators;
 
-    StatusResource(NodeIdentity node, HealthService health) {
+    StatusResource(NodeIdentity node, HealthService health, Supplier<List<String>> authenticators) {
+        this.authenticators = authenticators;
         this.node = node;
         this.health = health;
     }
@@ -51,6 +55,9 @@ public class StatusResource {
         m.put("conjur_role", node.role() == NodeRole.LEADER ? "master" : node.role().id());
         m.put("node", node.name());
         m.put("ok", health.report().ok());
+        // Installed authenticators; GET /authenticators adds what policy configures and what is enabled.
+        List<String> installed = authenticators.get();
+        m.put("authenticators", Map.of("installed", installed));
         return Response.ok(m).build();
     }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The API over HTTPS against one node started by ./coffer start, configured only by the variables it prints:
+# the black-box suite (blackbox/, row by row of the Conjur API spec) and the official Conjur Java SDK (compat/).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+D="$(new_dir)"
+OUT="$("$ROOT/coffer" start --dir "$D" --port-offset "${COFFER_TEST_PORT_OFFSET:-23200}" 2>"$D.err")" || { cat "$D.err" >&2; exit 1; }
+eval "$OUT"
+# Every test client is 127.0.0.1: let the suite's deliberate failures not throttle the address itself.
+# (Per-role throttling keeps its default and is tested.)
+printf 'client_failures = 1000\n' >"$D/etc/io.coffer.authn.cfg"
+export COFFER_URL COFFER_CA COFFER_ACCOUNT COFFER_API_KEY
+export CONJUR_APPLIANCE_URL CONJUR_ACCOUNT CONJUR_AUTHN_LOGIN CONJUR_AUTHN_API_KEY CONJUR_CERT_FILE CONJUR_AUTO_UPDATE_TOKEN
+(cd "$ROOT" && mvn -B -q -pl blackbox verify -Dcoffer.blackbox.run=true)
+check "the black-box suite passes against the node" test $? -eq 0
+(cd "$ROOT" && mvn -B -q -pl compat verify -Dcoffer.compat.run=true)
+check "the official Conjur Java SDK works against the node" test $? -eq 0
+summary api
