@@ -123,6 +123,9 @@ public class JwtAuthenticator implements Authenticator {
      * @throws AuthnException 401 (message empty, or {@value #EXPIRED}), or 429 when throttled
      */
     public byte[] authenticate(String serviceId, String account, String urlLogin, String jwt, String clientIp) {
+        if (!printable(serviceId) || !printable(account)) {
+            throw new AuthnException(401, "");
+        }
         String client = String.valueOf(clientIp);
         String urlRole = urlLogin == null ? null : roleId(account, urlLogin);
         long wait = Math.max(clients.retryAfter(client), urlRole == null ? 0 : roles.retryAfter(urlRole));
@@ -272,10 +275,15 @@ public class JwtAuthenticator implements Authenticator {
         return new Status(200, null);
     }
 
+    /** The login comes from the URL or from a claim: it goes into the log, so it must be one printable line. */
     static String roleId(String account, String login) {
-        if (account == null || login == null || login.isEmpty() || login.length() > 512) {
+        if (!printable(login)) {
             throw new AuthnException(401, "");
         }
         return account + ":" + Logins.roleIdTail(login);
+    }
+
+    private static boolean printable(String s) {
+        return s != null && !s.isEmpty() && s.length() <= 512 && s.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 }

@@ -171,6 +171,8 @@ public class JwtAuthenticatorTest {
         assertRejected(a, "url", null, jwt);
         assertRejected(a, "url", "host/apps/stranger", jwt);
         assertRejected(a, "url", "admin", jwt);
+        assertRejected(a, "url", "host/apps/builder\nforged log line", jwt);
+        assertRejected(a, "url\n", "host/apps/builder", jwt);
     }
 
     @Test
