@@ -168,6 +168,10 @@ public class AuthnJwtIT extends CofferTestSupport {
         HttpResponse<String> who = send(tls, "GET", api + "/whoami", null, "Authorization", token);
         assertEquals(who.body(), 200, who.statusCode());
         assertTrue(who.body(), who.body().contains("\"username\":\"host/apps/builder\""));
+        assertEquals("the host reads the status webservice", 200,
+                send(tls, "GET", service + "/status", null, "Authorization", token).statusCode());
+        assertEquals("read without update on the webservice", 403,
+                send(tls, "PATCH", service, "enabled=false", "Content-Type", FORM, "Authorization", token).statusCode());
         HttpResponse<String> b64 = send(tls, "POST", authenticate, "jwt=" + good, "Content-Type", FORM,
                 "Accept-Encoding", "gzip, BASE64");
         assertEquals("base64", b64.headers().firstValue("Content-Encoding").orElse(""));
