@@ -215,6 +215,27 @@ public class AuthnIT {
     }
 
     @Test
+    public void repeatedFailuresForOneRoleAreThrottledWith429() {
+        JsonNode loaded = load("POST", "root", "- !user victim-" + ns + "\n");
+        String key = apiKey(loaded, "user:victim-" + ns);
+        String path = "/authn/" + ACCOUNT + "/" + enc("victim-" + ns) + "/authenticate";
+        Api.Resp r = null;
+        for (int i = 0; i < 20; i++) {
+            r = post(path, null, "wrong-" + i);
+            if (r.status == 429) {
+                break;
+            }
+            assertEquals(401, r.status);
+        }
+        assertEquals("a burst of bad keys is throttled", 429, r.status);
+        assertTrue(Integer.parseInt(r.header("Retry-After")) >= 1);
+        // While throttled even the right key waits: the check never runs.
+        assertEquals(429, post(path, null, key).status);
+        // Other roles are unaffected.
+        assertEquals(200, post("/authn/" + ACCOUNT + "/" + enc(alice()) + "/authenticate", null, aliceKey).status);
+    }
+
+    @Test
     public void authenticatorsListIsOpen() {
         Api.Resp r = get("/authenticators", null);
         assertEquals(200, r.status);

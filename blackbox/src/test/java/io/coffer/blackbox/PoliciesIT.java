@@ -230,6 +230,40 @@ public class PoliciesIT {
     }
 
     @Test
+    public void concurrentLoadsGet409WithRetryAfter() throws Exception {
+        String ns = Api.namespace("conc");
+        load("POST", "root", "- !policy { id: " + ns + ", body: [] }\n");
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 4000; i++) {
+            big.append("- !variable v").append(i).append('\n');
+        }
+        Api.Resp conflict = null;
+        for (int attempt = 0; attempt < 5 && conflict == null; attempt++) {
+            String text = big.toString().replace("- !variable v", "- !variable a" + attempt + "-");
+            java.util.concurrent.CompletableFuture<Api.Resp> slow = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> policy("POST", ns, text));
+            for (int i = 0; i < 100 && !slow.isDone() && conflict == null; i++) {
+                Api.Resp r = policy("POST", ns, "- !variable probe\n");
+                if (r.status == 409) {
+                    conflict = r;
+                }
+            }
+            // Whichever load took the lock first wins; the other is refused, never queued or merged.
+            Api.Resp first = slow.get();
+            if (first.status == 409) {
+                conflict = first;
+            } else {
+                assertEquals(201, first.status);
+            }
+        }
+        assertTrue("a load overlapping a long one was refused", conflict != null);
+        assertEquals("policy_conflict", conflict.code());
+        assertEquals("Concurrent policy load in progress, please retry", conflict.message());
+        int retry = Integer.parseInt(conflict.header("Retry-After"));
+        assertTrue(retry >= 1 && retry <= 8);
+    }
+
+    @Test
     public void policyVersionsAreShownOnThePolicyResource() {
         String ns = Api.namespace("ver");
         load("POST", "root", "- !policy { id: " + ns + ", body: [] }\n");

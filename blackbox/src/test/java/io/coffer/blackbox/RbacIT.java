@@ -164,6 +164,9 @@ public class RbacIT {
         JsonNode memberships = get("/roles/" + ACCOUNT + "/user/" + enc("alice@" + ns) + "?memberships", admin())
                 .json();
         assertTrue(memberships.toString().contains(id("group", ns + "/devs")));
+        JsonNode filtered = get("/roles/" + ACCOUNT + "/user/" + enc("alice@" + ns) + "?memberships&filter[]="
+                + q(id("group", ns + "/leads")), admin()).json();
+        assertEquals("alice is not directly in leads", 0, filtered.size());
         List<String> all = ids(get("/roles/" + ACCOUNT + "/user/" + enc("alice@" + ns) + "?all", admin()).json());
         assertTrue(all.containsAll(List.of(id("user", "alice@" + ns), id("group", ns + "/devs"),
                 id("group", ns + "/leads"))));

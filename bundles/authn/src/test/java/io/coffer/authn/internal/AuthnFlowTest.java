@@ -213,6 +213,15 @@ public class AuthnFlowTest {
         TokenService later = tokens(Clock.fixed(Instant.now().plusSeconds(540), ZoneOffset.UTC));
         assertRejected(later, header(good), "Unauthorized: Invalid token");
         assertFalse(header(good).isEmpty());
+        // Correctly signed, but with a claim outside iat/exp/sub/cidr/iss/aud/jti.
+        String prot = json.get("protected").asText();
+        String payload = Base64.getUrlEncoder().encodeToString(("{\"iat\":" + Instant.now().getEpochSecond()
+                + ",\"sub\":\"admin\",\"exp\":99999999999,\"role\":\"root\"}").getBytes(StandardCharsets.UTF_8));
+        byte[] sig = Ed25519Keys.sign(new SigningKeys(db).forAccount("demo").get().privateKey(keys),
+                (prot + "." + payload).getBytes(StandardCharsets.US_ASCII));
+        String extra = "{\"protected\":\"" + prot + "\",\"payload\":\"" + payload + "\",\"signature\":\""
+                + Base64.getUrlEncoder().encodeToString(sig) + "\"}";
+        assertRejected(t, header(extra.getBytes(StandardCharsets.UTF_8)), "Unauthorized: Invalid token");
     }
 
     private static void assertRejected(TokenService t, String header, String message) {
