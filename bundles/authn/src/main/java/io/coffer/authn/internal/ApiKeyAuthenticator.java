@@ -26,6 +26,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -73,8 +74,8 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
     private final Database db;
     private final Sealer sealer;
     private final AccessTokens tokens;
-    private final FailureThrottle roles;
-    private final FailureThrottle clients;
+    private volatile FailureThrottle roles;
+    private volatile FailureThrottle clients;
     private final ThreadPoolExecutor bcrypt;
 
     @Activate
@@ -83,9 +84,7 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
         this.db = db;
         this.sealer = sealer;
         this.tokens = tokens;
-        long window = config.window_seconds() * 1000L;
-        this.roles = new FailureThrottle(config.role_failures(), window, Clock.systemUTC());
-        this.clients = new FailureThrottle(config.client_failures(), window, Clock.systemUTC());
+        modified(config);
         int threads = config.bcrypt_threads() > 0 ? config.bcrypt_threads() : Runtime.getRuntime().availableProcessors();
         this.bcrypt = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(Math.max(1, config.bcrypt_queue())), r -> {
@@ -93,6 +92,17 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
                     t.setDaemon(true);
                     return t;
                 });
+    }
+
+    /**
+     * New limits apply in place (the routes stay up; counts start afresh). The bcrypt pool keeps its size until the
+     * component restarts.
+     */
+    @Modified
+    void modified(Config config) {
+        long window = config.window_seconds() * 1000L;
+        this.roles = new FailureThrottle(config.role_failures(), window, Clock.systemUTC());
+        this.clients = new FailureThrottle(config.client_failures(), window, Clock.systemUTC());
     }
 
     @Deactivate
