@@ -2,6 +2,7 @@ package io.coffer.crypto.internal;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,8 +11,13 @@ import java.sql.Statement;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -20,13 +26,19 @@ import javax.crypto.spec.SecretKeySpec;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.crypto.KeyProvider;
+import io.coffer.api.crypto.KeyProviderException;
+import io.coffer.api.crypto.KeyState;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
 import io.coffer.api.crypto.Sealer;
@@ -37,12 +49,14 @@ import io.coffer.api.store.Database;
 /**
  * The keyring: data-key versions in the replicated database, each wrapped by the root key from the server-key file.
  * A node whose root key doesn't unwrap them stays locked (unhealthy, nothing sealed or opened) rather than making
- * new keys that would fork the cluster's data.
+ * new keys that would fork the cluster's data. When the server-key file is wrapped by a master key, the node unlocks
+ * as soon as the provider it names is present (at start, when the provider's bundle arrives, on a periodic retry,
+ * or by {@code coffer:keys-unlock}), and stays locked until then.
  */
-@Component(service = {Sealer.class, HealthCheck.class}, configurationPid = Keyring.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Component(service = {Sealer.class, HealthCheck.class, KeyState.class, KeyAdmin.class},
+        configurationPid = Keyring.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 @Designate(ocd = Keyring.Config.class)
-public class Keyring implements Sealer, HealthCheck {
+public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     public static final String PID = "io.coffer.crypto";
     private static final Logger LOG = LoggerFactory.getLogger(Keyring.class);
 
@@ -50,26 +64,98 @@ public class Keyring implements Sealer, HealthCheck {
     public @interface Config {
         @AttributeDefinition(description = "Server-key file (root key, 0600); empty = ${karaf.base}/secrets/server.key")
         String server_key_file() default "";
+
+        @AttributeDefinition(description = "While locked, try to unlock again every this many seconds (0 = only at "
+                + "start, when a provider arrives, and on coffer:keys-unlock)")
+        int unlock_retry_seconds() default 30;
     }
 
+    private final Database database;
+    private final Path file;
+    private final int retrySeconds;
+    private final Map<String, KeyProvider> providers = new ConcurrentHashMap<>();
     private final Map<Integer, SecretKey> dataKeys = new ConcurrentHashMap<>();
+    private volatile SecretKey root;
+    /** {@code null} = cleartext, else the provider name that wrapped the server key. */
+    private volatile String protection;
+    private volatile String masterKeyId;
     private volatile int current;
     private volatile String lockedReason = "not unlocked yet";
+    /** The provider the server-key file names while we wait for it to arrive. */
+    private volatile String waitingFor;
+    private ScheduledExecutorService background;
 
     @Activate
     public Keyring(@Reference Database database, Config config) {
-        Path file = config.server_key_file().isBlank()
+        this.database = database;
+        this.file = config.server_key_file().isBlank()
                 ? Paths.get(System.getProperty("karaf.base", "."), "secrets", "server.key")
                 : Paths.get(config.server_key_file());
-        try {
-            unlock(database, file);
-        } catch (Exception e) {
-            lockedReason = e.getMessage();
-            LOG.error("keys stay locked: {}", e.getMessage());
+        this.retrySeconds = config.unlock_retry_seconds();
+    }
+
+    @Activate
+    void activate() {
+        background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "coffer-keys");
+            t.setDaemon(true);
+            return t;
+        });
+        tryUnlock("start");
+        if (retrySeconds > 0) {
+            background.scheduleWithFixedDelay(() -> {
+                if (lockedReason != null) {
+                    tryUnlock("retry");
+                }
+            }, retrySeconds, retrySeconds, TimeUnit.SECONDS);
         }
     }
 
-    void unlock(Database database, Path file) throws Exception {
+    @Deactivate
+    void deactivate() {
+        if (background != null) {
+            background.shutdownNow();
+        }
+        lockedReason = "stopped";
+        dataKeys.clear();
+        root = null;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addProvider(KeyProvider provider) {
+        providers.put(provider.name(), provider);
+        ScheduledExecutorService bg = background;
+        if (bg != null && lockedReason != null && provider.name().equals(waitingFor)) {
+            bg.execute(() -> tryUnlock("master-key provider '" + provider.name() + "' arrived"));
+        }
+    }
+
+    void removeProvider(KeyProvider provider) {
+        providers.remove(provider.name(), provider);
+    }
+
+    /** Unlocks, logging the outcome once: a clear line either way, not one per retry. */
+    private synchronized void tryUnlock(String why) {
+        if (lockedReason == null) {
+            return;
+        }
+        String before = lockedReason;
+        try {
+            LOG.info("keys unlocked ({}): {}", why, unlock());
+        } catch (Exception e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            lockedReason = reason;
+            if (!reason.equals(before) || "start".equals(why)) {
+                LOG.error("keys stay locked ({}): {}", why, reason);
+            }
+        }
+    }
+
+    @Override
+    public synchronized String unlock() {
+        if (lockedReason == null) {
+            return "already unlocked; " + summary();
+        }
         try (Connection c = database.dataSource().getConnection()) {
             boolean replica;
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
@@ -78,30 +164,133 @@ public class Keyring implements Sealer, HealthCheck {
             }
             Map<Integer, byte[]> wrapped = loadWrapped(c);
             // Only a writable node with an empty keyring founds the cluster's keys (and its root key).
-            byte[] rootBytes = ServerKeyFile.load(file, wrapped.isEmpty() && !replica);
-            SecretKey root = new SecretKeySpec(rootBytes, "AES");
-            Arrays.fill(rootBytes, (byte) 0);
+            ServerKeyFile.Contents contents = ServerKeyFile.read(file, wrapped.isEmpty() && !replica);
+            byte[] rootBytes = contents.isWrapped() ? unwrapRoot(contents) : contents.root;
+            SecretKey rootKey;
+            try {
+                if (rootBytes.length != 32) {
+                    throw new IllegalStateException("the master key unwrapped no 256-bit root key");
+                }
+                rootKey = new SecretKeySpec(rootBytes, "AES");
+            } finally {
+                Arrays.fill(rootBytes, (byte) 0);
+            }
             if (wrapped.isEmpty()) {
                 if (replica) {
                     throw new IllegalStateException("the keyring is empty and this node's database is a replica");
                 }
-                wrapped.put(1, createFirst(c, root));
+                wrapped.put(1, createFirst(c, rootKey));
             }
+            Map<Integer, SecretKey> keys = new LinkedHashMap<>();
             for (Map.Entry<Integer, byte[]> e : wrapped.entrySet()) {
                 byte[] raw;
                 try {
-                    raw = Aead.open(root, e.getValue(), wrapContext(e.getKey()));
+                    raw = Aead.open(rootKey, e.getValue(), wrapContext(e.getKey()));
                 } catch (SealException bad) {
                     throw new IllegalStateException("the server-key file " + file
                             + " does not unwrap data key v" + e.getKey() + ": it belongs to another cluster");
                 }
-                dataKeys.put(e.getKey(), new SecretKeySpec(raw, "AES"));
+                keys.put(e.getKey(), new SecretKeySpec(raw, "AES"));
                 Arrays.fill(raw, (byte) 0);
             }
-            current = wrapped.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow();
+            dataKeys.putAll(keys);
+            current = keys.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow();
+            root = rootKey;
+            protection = contents.provider;
+            masterKeyId = contents.keyId;
+            waitingFor = null;
             lockedReason = null;
-            LOG.info("keys unlocked: {} data-key version(s), sealing with v{}", dataKeys.size(), current);
+            return summary();
+        } catch (SQLException e) {
+            throw new IllegalStateException("the keyring can't be read: " + e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the server-key file " + file + " can't be read: " + e.getMessage());
         }
+    }
+
+    private byte[] unwrapRoot(ServerKeyFile.Contents contents) {
+        KeyProvider p = providers.get(contents.provider);
+        if (p == null) {
+            waitingFor = contents.provider;
+            throw new IllegalStateException("the server key is wrapped by master-key provider '" + contents.provider
+                    + "' (key " + contents.keyId + "), which is not available on this node: install and configure "
+                    + "feature coffer-keyprovider-" + contents.provider + "; the node unlocks when it arrives");
+        }
+        try {
+            return p.unwrap(contents.keyId, contents.wrapped, ServerKeyFile.WRAP_CONTEXT);
+        } catch (KeyProviderException e) {
+            throw new IllegalStateException("master-key provider '" + contents.provider + "' can't unwrap the server "
+                    + "key with key " + contents.keyId + ": " + e.getMessage());
+        }
+    }
+
+    private String summary() {
+        return dataKeys.size() + " data-key version(s), sealing with v" + current + "; server key "
+                + (protection == null ? "in cleartext" : "wrapped by " + protection + " key " + masterKeyId);
+    }
+
+    @Override
+    public synchronized String wrap(String providerName, String keyId, boolean onlyIfCleartext) {
+        SecretKey r = root;
+        if (lockedReason != null || r == null) {
+            throw new KeysLockedException("keys are locked (" + lockedReason + "): unlock them first");
+        }
+        if (onlyIfCleartext && protection != null) {
+            throw new IllegalStateException("the server key is already wrapped by " + protection + " key "
+                    + masterKeyId + "; use coffer:keys-rotate-master to change the master key");
+        }
+        KeyProvider p = providers.get(Objects.requireNonNull(providerName, "provider"));
+        if (p == null) {
+            throw new IllegalArgumentException("no master-key provider '" + ServerKeyFile.printable(providerName)
+                    + "' on this node (available: " + String.join(", ", new TreeSet<>(providers.keySet()))
+                    + "); install feature coffer-keyprovider-<name>");
+        }
+        String id = keyId == null || keyId.isBlank() ? p.defaultKeyId() : keyId.trim();
+        byte[] raw = r.getEncoded();
+        byte[] back = null;
+        try {
+            KeyProvider.WrappedKey w = p.wrap(id, raw, ServerKeyFile.WRAP_CONTEXT);
+            // Never write a file the provider can't open again.
+            back = p.unwrap(w.keyId(), w.blob(), ServerKeyFile.WRAP_CONTEXT);
+            if (!MessageDigest.isEqual(raw, back)) {
+                throw new IllegalStateException("provider '" + p.name() + "' did not give back the key it wrapped");
+            }
+            ServerKeyFile.write(file, ServerKeyFile.Contents.wrapped(p.name(), w.keyId(), w.blob()));
+            String was = protection == null ? "cleartext" : protection + " key " + masterKeyId;
+            protection = p.name();
+            masterKeyId = w.keyId();
+            LOG.info("server key re-wrapped: was {}, now {} key {} ({})", was, protection, masterKeyId, file);
+            return "server key now wrapped by " + protection + " key " + masterKeyId + " (was " + was + ")";
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the server-key file " + file + " can't be written: " + e.getMessage());
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+            if (back != null) {
+                Arrays.fill(back, (byte) 0);
+            }
+        }
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        String locked = lockedReason;
+        m.put("state", locked == null ? "unlocked" : "locked");
+        if (locked != null) {
+            m.put("reason", locked);
+        }
+        m.put("server_key_file", file.toString());
+        if (locked == null) {
+            m.put("server_key", protection == null ? "cleartext" : "wrapped");
+            if (protection != null) {
+                m.put("provider", protection);
+                m.put("master_key_id", masterKeyId);
+            }
+            m.put("data_key_versions", new TreeSet<>(dataKeys.keySet()).toString());
+            m.put("data_key_current", current);
+        }
+        m.put("providers", String.join(", ", new TreeSet<>(providers.keySet())));
+        return m;
     }
 
     private static Map<Integer, byte[]> loadWrapped(Connection c) throws SQLException {
@@ -116,10 +305,15 @@ public class Keyring implements Sealer, HealthCheck {
     }
 
     /** Creates data key v1 with its change-log row in one transaction (architecture §8). */
-    private static byte[] createFirst(Connection c, SecretKey root) throws Exception {
-        KeyGenerator gen = KeyGenerator.getInstance("AES");
-        gen.init(256);
-        byte[] raw = gen.generateKey().getEncoded();
+    private static byte[] createFirst(Connection c, SecretKey root) throws SQLException {
+        byte[] raw;
+        try {
+            KeyGenerator gen = KeyGenerator.getInstance("AES");
+            gen.init(256);
+            raw = gen.generateKey().getEncoded();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("AES unavailable", e);
+        }
         byte[] wrapped = Aead.seal(root, 0, raw, wrapContext(1));
         Arrays.fill(raw, (byte) 0);
         boolean auto = c.getAutoCommit();
@@ -174,6 +368,16 @@ public class Keyring implements Sealer, HealthCheck {
     }
 
     @Override
+    public boolean unlocked() {
+        return lockedReason == null;
+    }
+
+    @Override
+    public String lockedReason() {
+        return lockedReason;
+    }
+
+    @Override
     public String name() {
         return "keys";
     }
@@ -182,12 +386,14 @@ public class Keyring implements Sealer, HealthCheck {
     public ComponentHealth check() {
         Map<String, Object> d = new LinkedHashMap<>();
         String locked = lockedReason;
+        d.put("state", locked == null ? "unlocked" : "locked");
         d.put("unlocked", locked == null);
         if (locked != null) {
             d.put("error", locked);
             return ComponentHealth.failed(d);
         }
         d.put("data_key_version", current);
+        d.put("server_key", protection == null ? "cleartext" : protection);
         return ComponentHealth.ok(d);
     }
 }

@@ -8,6 +8,8 @@ import javax.ws.rs.ext.ExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.crypto.KeysLockedException;
+import io.coffer.api.crypto.SealException;
 import io.coffer.api.rest.ApiError;
 
 /**
@@ -53,6 +55,14 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
                 return Response.fromResponse(out).header("Allow", r.getHeaderString("Allow")).build();
             }
             return out;
+        }
+        if (e instanceof KeysLockedException) {
+            return error(503, "keys_locked", "this node's keys are locked; an operator must unlock them");
+        }
+        if (e instanceof SealException) {
+            // The message names no plaintext or key material (SealException's contract).
+            LOG.error("a stored value failed to open: {}", e.getMessage());
+            return error(500, "sealed_value_invalid", "a stored value failed its integrity check; see the node's log");
         }
         LOG.error("unexpected error serving a request", e);
         return error(500, "internal_error", "internal error; see the node's log");

@@ -51,6 +51,8 @@ public class ApiServer {
     private volatile Database database;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Changes changes;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.crypto.KeyState keys;
     /** Installed authenticators, for /info. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<io.coffer.api.authn.Authenticator> authenticators = new CopyOnWriteArrayList<>();
@@ -97,6 +99,7 @@ public class ApiServer {
         providers.add(new ApiErrors());
         providers.add(new RequestIds());
         providers.add(new RoleGate(node));
+        providers.add(new KeysGate(() -> keys));
         providers.add(new TokenAuthFilter(() -> tokens));
         providers.add(new WriteHeaders(node, () -> database, () -> changes));
         List<Class<?>> classes = new ArrayList<>();
