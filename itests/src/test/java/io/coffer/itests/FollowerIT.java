@@ -83,10 +83,15 @@ public class FollowerIT extends CofferTestSupport {
         String health = "http://127.0.0.1:" + healthPort() + "/health";
         eventually("/health 200", () -> unchecked(plain, health), x -> x.statusCode() == 200, Duration.ofSeconds(120));
         java.util.List<String> stopped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // The core: every bundle running before the write side arrives. Only those must never stop.
+        Set<Long> core = new HashSet<>();
+        for (org.osgi.framework.Bundle b : context.getBundles()) {
+            core.add(b.getBundleId());
+        }
         org.osgi.framework.SynchronousBundleListener watch = e -> {
             if ((e.getType() == org.osgi.framework.BundleEvent.STOPPED
                     || e.getType() == org.osgi.framework.BundleEvent.UNRESOLVED)
-                    && !e.getBundle().getSymbolicName().matches("io\\.coffer\\.(accounts|policy)")) {
+                    && core.contains(e.getBundle().getBundleId())) {
                 stopped.add(e.getBundle().getSymbolicName());
             }
         };

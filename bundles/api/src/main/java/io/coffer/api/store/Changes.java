@@ -13,4 +13,11 @@ public interface Changes {
 
     /** Called after this node committed a write, so that its own next read sees it (read-your-writes). */
     void invalidate();
+
+    /**
+     * @return the position the node's read caches reflect: the WAL position (replay position on a replica) and
+     *         timeline last observed, or {@code null} before the first observation. A read that carries a write's
+     *         position may be served once this has reached it.
+     */
+    Position applied();
 }

@@ -4,6 +4,7 @@ import java.time.Instant;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -13,8 +14,8 @@ import io.coffer.api.NodeIdentity;
 import io.coffer.api.NodeRole;
 
 /**
- * The node's identity from {@code etc/io.coffer.node.cfg}. A change of PID reactivates it, so dependants see the
- * new role through their service reference.
+ * The node's identity from {@code etc/io.coffer.node.cfg}. A role change (promotion) applies in place: the service
+ * stays registered, so no dependant restarts and the API keeps answering; each reads {@link #role()} per use.
  */
 @Component(service = NodeIdentity.class, configurationPid = NodeComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -31,12 +32,17 @@ public class NodeComponent implements NodeIdentity {
         String role() default "leader";
     }
 
-    private final String name;
-    private final NodeRole role;
+    private volatile String name;
+    private volatile NodeRole role;
     private final Instant startedAt = Instant.now();
 
     @Activate
     public NodeComponent(Config config) {
+        modified(config);
+    }
+
+    @Modified
+    void modified(Config config) {
         if (!config.name().matches("[A-Za-z0-9_-]{1,63}")) {
             throw new IllegalArgumentException("io.coffer.node: name '" + config.name()
                     + "' must be 1-63 letters, digits, '-' or '_'");

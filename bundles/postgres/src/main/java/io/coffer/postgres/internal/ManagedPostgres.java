@@ -74,6 +74,17 @@ public class ManagedPostgres implements HealthCheck {
 
         @AttributeDefinition(description = "Seconds to wait for PostgreSQL to start")
         int start_timeout_seconds() default 90;
+
+        @AttributeDefinition(description = "Replicas: host of the upstream PostgreSQL (the Leader, or the cluster "
+                + "load balancer's replication frontend); empty on a Leader")
+        String upstream_host() default "";
+
+        @AttributeDefinition(description = "Replicas: port of the upstream PostgreSQL; 0 on a Leader")
+        int upstream_port() default 0;
+
+        @AttributeDefinition(description = "Replicas: the name the Leader sees this replica by, <role>_<node> "
+                + "(what synchronous_standby_names matches)")
+        String application_name() default "";
     }
 
     private final BundleContext context;
@@ -109,12 +120,22 @@ public class ManagedPostgres implements HealthCheck {
             cluster = c;
             c.prepareFolders();
             if (!c.initialised()) {
-                state = "initialising";
-                c.initdb();
+                if (config.upstream_port() > 0) {
+                    // A replica's database is a copy of the Leader's: seeded by base backup, never initdb'd.
+                    state = "seeding";
+                    c.baseBackup(config.upstream_host().isBlank() ? "127.0.0.1" : config.upstream_host(),
+                            config.upstream_port(), config.application_name());
+                } else {
+                    state = "initialising";
+                    c.initdb();
+                }
             }
             state = "starting";
             c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
-            c.ensureAppDatabase(config.database(), config.database());
+            if (!c.replica()) {
+                c.ensureAppDatabase(config.database(), config.database());
+                c.ensureReplicationRole(config.database(), config.database());
+            }
             openPool(c);
             state = "running";
             error = null;

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class PgCluster {
     private static final Logger LOG = LoggerFactory.getLogger(PgCluster.class);
     static final String SUPERUSER = "postgres";
+    /** The role replicas stream as; its password reaches a replica in its enrolment (secrets/). */
+    static final String REPLICATION_USER = "coffer_replication";
 
     final Path binDir;
     final Path root;
@@ -170,6 +172,7 @@ final class PgCluster {
                 "# scram-sha-256 over loopback for the node's connection pool.",
                 "local   all   all                  peer map=coffer",
                 "host    all   all   127.0.0.1/32   scram-sha-256",
+                "host    replication   " + REPLICATION_USER + "   127.0.0.1/32   scram-sha-256",
                 ""), StandardCharsets.UTF_8);
         Files.writeString(data.resolve("pg_ident.conf"), String.join("\n",
                 "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME",
@@ -295,6 +298,110 @@ final class PgCluster {
                     st.execute("CREATE DATABASE \"" + ident(database) + "\" OWNER \"" + ident(user) + "\"");
                 }
             }
+        }
+    }
+
+    /**
+     * Makes sure the replication role exists with the password in the node's secrets, and lets the application role
+     * read replication statistics (pg_stat_replication, pg_stat_wal_receiver) for health.
+     */
+    void ensureReplicationRole(String appUser, String appDatabase) throws IOException, SQLException {
+        String pw = readOrCreatePassword(REPLICATION_USER);
+        try (Connection c = dataSource(SUPERUSER, "postgres").getConnection(); Statement st = c.createStatement()) {
+            boolean exists;
+            try (var rs = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + REPLICATION_USER + "'")) {
+                exists = rs.next();
+            }
+            if (!exists) {
+                st.execute("CREATE ROLE " + REPLICATION_USER + " REPLICATION LOGIN");
+            }
+            c.unwrap(PGConnection.class).alterUserPassword(REPLICATION_USER, pw.toCharArray(), "scram-sha-256");
+            String app = "\"" + ident(appUser) + "\"";
+            // What the replication bundle does through the node's pool (granted on the Leader, replicated):
+            // read replication statistics, name the synchronous Standby, promote and checkpoint after promotion.
+            st.execute("GRANT pg_read_all_stats, pg_checkpoint TO " + app);
+            st.execute("GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO " + app);
+        }
+        // Function privileges are per database: grant them where the node's pool connects.
+        try (Connection c = dataSource(SUPERUSER, appDatabase).getConnection(); Statement st = c.createStatement()) {
+            String app = "\"" + ident(appUser) + "\"";
+            st.execute("GRANT EXECUTE ON FUNCTION pg_reload_conf() TO " + app);
+            st.execute("GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO " + app);
+        }
+    }
+
+    /**
+     * Seeds an empty data directory from the upstream with {@code pg_basebackup -R}: the copy starts as a streaming
+     * replica under {@code applicationName} (what the primary's {@code synchronous_standby_names} matches).
+     */
+    void baseBackup(String upstreamHost, int upstreamPort, String applicationName) throws IOException,
+            InterruptedException {
+        String pw = Files.readString(passwordFile(REPLICATION_USER), StandardCharsets.UTF_8).trim();
+        if (!applicationName.matches("[a-z0-9_]{1,63}")) {
+            throw new IllegalArgumentException("invalid application name '" + applicationName + "'");
+        }
+        Path pwFile = root.resolve(".basebackup-pgpass");
+        Files.deleteIfExists(pwFile);
+        Files.createFile(pwFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            // The password goes through a pgpass file for pg_basebackup, and into primary_conninfo (PGDATA, 0600).
+            Files.writeString(pwFile, upstreamHost + ":" + upstreamPort + ":*:" + REPLICATION_USER + ":" + pw + "\n",
+                    StandardCharsets.UTF_8);
+            chownToDbUser(pwFile);
+            String conninfo = "host=" + upstreamHost + " port=" + upstreamPort + " user=" + REPLICATION_USER
+                    + " application_name=" + applicationName + " passfile=" + pwFile;
+            OsCommand.Result r = os.run(List.of(binDir.resolve("pg_basebackup").toString(), "-D", data.toString(),
+                    "-R", "-X", "stream", "-c", "fast", "-d", conninfo), Duration.ofMinutes(30));
+            if (!r.ok()) {
+                deleteData();
+                throw new IllegalStateException("pg_basebackup from " + upstreamHost + ":" + upstreamPort + " failed ("
+                        + r.exit + "): " + tail(r.output));
+            }
+            writePrimaryConninfo(upstreamHost, upstreamPort, applicationName, pw);
+        } finally {
+            Files.deleteIfExists(pwFile);
+        }
+        LOG.info("seeded PostgreSQL from {}:{} as {}", upstreamHost, upstreamPort, applicationName);
+    }
+
+    /** Points this replica at an upstream (written to postgresql.auto.conf; the last line wins in PostgreSQL). */
+    void writePrimaryConninfo(String host, int upstreamPort, String applicationName, String pw) throws IOException {
+        Path auto = data.resolve("postgresql.auto.conf");
+        String conninfo = "host=" + host + " port=" + upstreamPort + " user=" + REPLICATION_USER + " password=" + pw
+                + " application_name=" + applicationName;
+        Files.writeString(auto, "primary_conninfo = '" + conninfo.replace("'", "''") + "'\n",
+                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        chownToDbUser(auto);
+        Files.setPosixFilePermissions(auto, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** @return whether this data directory is a replica's (recovery on start) */
+    boolean replica() {
+        return Files.exists(data.resolve("standby.signal"));
+    }
+
+    /** Ends recovery: this copy becomes a primary on a new timeline (followed by a CHECKPOINT, for pg_rewind). */
+    void promote(Duration timeout) throws IOException, InterruptedException {
+        OsCommand.Result r = os.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t",
+                Long.toString(timeout.getSeconds()), "promote"), timeout.plusSeconds(10));
+        if (!r.ok()) {
+            throw new IllegalStateException("pg_ctl promote failed (" + r.exit + "): " + tail(r.output));
+        }
+        LOG.info("promoted PostgreSQL in {}", data);
+    }
+
+    private void deleteData() throws IOException {
+        if (!Files.exists(data)) {
+            return;
+        }
+        try (var walk = Files.walk(data)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.delete(f);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
         }
     }
 

@@ -30,8 +30,9 @@ public class RoleGate implements ContainerRequestFilter {
         String path = request.getUriInfo().getRequestUri().getRawPath();
         if (role == NodeRole.FOLLOWER && !READS.contains(request.getMethod())
                 && !AUTHENTICATE.matcher(path).matches()) {
-            request.abortWith(ApiErrors.error(405, "method_not_allowed",
-                    "this node is a follower (read-only); send writes to the Leader"));
+            request.abortWith(javax.ws.rs.core.Response.fromResponse(ApiErrors.error(405, "method_not_allowed",
+                    "this node is a follower (read-only); send writes to the Leader"))
+                    .header("Allow", "GET, HEAD, OPTIONS").build());
             return;
         }
         if (role != NodeRole.STANDBY && role != NodeRole.DR_STANDBY) {

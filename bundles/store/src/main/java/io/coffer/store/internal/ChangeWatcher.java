@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
+import io.coffer.api.store.Position;
 
 /**
  * Watches the WAL position (replay position on a replica) every 50 ms on its own thread and moves the generation
@@ -33,6 +34,11 @@ public class ChangeWatcher implements Changes {
         return t;
     });
     private volatile String lastLsn;
+    private volatile Position applied;
+    static final long WINDOW = 5000;
+    private long windowMax = -1;
+    private long windowFloor = -1;
+    private long windowCount = -1;
 
     @Activate
     public ChangeWatcher(@Reference Database db) {
@@ -49,16 +55,47 @@ public class ChangeWatcher implements Changes {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.setQueryTimeout(2);
             try (ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-                    + "ELSE pg_current_wal_lsn() END::text")) {
+                    + "ELSE pg_current_wal_lsn() END::text, (SELECT timeline_id FROM pg_control_checkpoint())")) {
                 rs.next();
                 String lsn = rs.getString(1);
+                if (lsn == null) {
+                    return;
+                }
                 if (!lsn.equals(lastLsn)) {
                     lastLsn = lsn;
-                    generation.incrementAndGet();
+                    if (changeLogMoved(c)) {
+                        generation.incrementAndGet();
+                    }
                 }
+                // Published after the generation moved: whoever sees this position computes under the new one.
+                applied = new Position(rs.getLong(2), Position.lsn(lsn));
             }
         } catch (Exception e) {
             // Keep the generation: the caches stay valid for what was committed before the outage.
+        }
+    }
+
+    /**
+     * The WAL also moves for what changes no data (the Leader's heartbeat every second, checkpoints), and caches
+     * must not be dropped for those. Every data change commits with a change-log row, so look for a row not seen
+     * before among the newest {@link #WINDOW} sequence numbers: rows commit out of order, but a writer takes its
+     * number just before committing, so a late commit always lands inside the window.
+     */
+    private boolean changeLogMoved(Connection c) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT coalesce(max(seq), 0), count(*) FROM change_log WHERE seq > ?")) {
+            ps.setLong(1, Math.max(0, windowMax - WINDOW));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long max = rs.getLong(1);
+                long count = rs.getLong(2);
+                long floor = Math.max(0, windowMax - WINDOW);
+                boolean moved = max != windowMax || count != windowCount || floor != windowFloor;
+                windowMax = Math.max(windowMax, max);
+                windowFloor = floor;
+                windowCount = count;
+                return moved;
+            }
         }
     }
 
@@ -70,5 +107,10 @@ public class ChangeWatcher implements Changes {
     @Override
     public void invalidate() {
         generation.incrementAndGet();
+    }
+
+    @Override
+    public Position applied() {
+        return applied;
     }
 }

@@ -1,7 +1,14 @@
 package io.coffer.store.internal;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -34,28 +41,55 @@ public class SchemaMigrator implements HealthCheck {
     private final DataSource dataSource;
     private volatile String version;
     private volatile String error;
+    private final BundleContext context;
+    private final ScheduledExecutorService retry = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coffer-schema");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean replica;
     private ServiceRegistration<Database> registration;
 
     @Activate
     public SchemaMigrator(@Reference(target = "(coffer.db=main)") DataSource dataSource, BundleContext context) {
         this.dataSource = dataSource;
+        this.context = context;
         migrate();
-        if (error == null && context != null) {
-            String v = version;
-            registration = context.registerService(Database.class, new Database() {
-                public DataSource dataSource() {
-                    return dataSource;
+        if (error == null) {
+            publish();
+        } else if (replica) {
+            // A replica can't migrate: it waits for the Leader's migrations to arrive by replication.
+            retry.scheduleWithFixedDelay(() -> {
+                if (registration == null) {
+                    migrate();
+                    if (error == null) {
+                        publish();
+                        retry.shutdown();
+                    }
                 }
-
-                public String schemaVersion() {
-                    return v;
-                }
-            }, null);
+            }, 2, 2, TimeUnit.SECONDS);
         }
     }
 
+    private synchronized void publish() {
+        if (context == null || registration != null) {
+            return;
+        }
+        String v = version;
+        registration = context.registerService(Database.class, new Database() {
+            public DataSource dataSource() {
+                return dataSource;
+            }
+
+            public String schemaVersion() {
+                return v;
+            }
+        }, null);
+    }
+
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
+        retry.shutdownNow();
         if (registration != null) {
             try {
                 registration.unregister();
@@ -67,14 +101,35 @@ public class SchemaMigrator implements HealthCheck {
 
     void migrate() {
         try {
+            replica = inRecovery();
+            if (replica) {
+                // Read-only: the schema must already be the one this bundle ships, replicated from the Leader.
+                MigrationInfo[] pending = flyway().info().pending();
+                MigrationInfo current = flyway().info().current();
+                version = current == null ? "0" : current.getVersion().getVersion();
+                if (pending.length > 0) {
+                    error = "replica schema at version " + version + ", waiting for the Leader's migrations";
+                    return;
+                }
+                error = null;
+                LOG.info("schema at version {} (replica: replicated from the Leader)", version);
+                return;
+            }
             MigrateResult r = flyway().migrate();
             MigrationInfo current = flyway().info().current();
             version = current == null ? "0" : current.getVersion().getVersion();
             error = null;
             LOG.info("schema at version {} ({} migrations applied now)", version, r.migrationsExecuted);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | SQLException e) {
             error = e.getMessage();
             LOG.error("schema migration failed: {}", e.getMessage(), e);
+        }
+    }
+
+    private boolean inRecovery() throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            return rs.next() && rs.getBoolean(1);
         }
     }
 

@@ -28,6 +28,10 @@ public class ChangeWatcherTest {
         db.close();
     }
 
+    /** Every data change commits with a change-log row (architecture §8). */
+    private static final String CHANGE = "INSERT INTO change_log(write_id, account, kind) VALUES (gen_random_uuid(), "
+            + "'a', 'test')";
+
     private static void sql(String... statements) throws Exception {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             for (String s : statements) {
@@ -50,16 +54,22 @@ public class ChangeWatcherTest {
                 settled = w.generation() == g0;
             }
             assertTrue("an idle database keeps its generation", settled);
-            sql("INSERT INTO accounts(id) VALUES ('a')",
+            // WAL written without a change-log row (the Leader's heartbeat) is no data change.
+            sql("INSERT INTO heartbeat VALUES (1, 'n1', now())");
+            w.poll();
+            assertEquals("a heartbeat keeps the generation", g0, w.generation());
+            assertTrue("... but the applied position moves", w.applied() != null && w.applied().lsn() > 0);
+            sql("BEGIN", "INSERT INTO accounts(id) VALUES ('a')",
                     "INSERT INTO roles VALUES ('a:user:u', 'a', 'user', 'u')",
                     "INSERT INTO roles VALUES ('a:user:admin', 'a', 'user', 'admin')",
-                    "INSERT INTO resources VALUES ('a:variable:v', 'a', 'variable', 'v', 'a:user:admin')");
+                    "INSERT INTO resources VALUES ('a:variable:v', 'a', 'variable', 'v', 'a:user:admin')",
+                    CHANGE, "COMMIT");
             w.poll();
             assertNotEquals("a commit moves the generation", g0, w.generation());
 
             DbPermissions perms = new DbPermissions(db, w);
             assertEquals(Access.INVISIBLE, perms.check("a:user:u", "a:variable:v", "execute"));
-            sql("INSERT INTO permissions VALUES ('execute', 'a:variable:v', 'a:user:u')");
+            sql("BEGIN", "INSERT INTO permissions VALUES ('execute', 'a:variable:v', 'a:user:u')", CHANGE, "COMMIT");
             w.poll();
             assertEquals("the grant is seen once the WAL moved", Access.ALLOWED,
                     perms.check("a:user:u", "a:variable:v", "execute"));

@@ -1,0 +1,23 @@
+package io.coffer.api.replication;
+
+import java.util.Map;
+
+/**
+ * How this node takes part in replication, chosen by its role and its database's state: a primary (the Leader)
+ * stamps the heartbeat and keeps one Standby synchronous; a replica (Standby, Follower, DR Standby) streams from its
+ * upstream and can be promoted by hand.
+ */
+public interface ReplicationStrategy {
+    /** @return {@code primary} or {@code replica} */
+    String mode();
+
+    /** @return what {@code /health} reports under {@code replication}: replicas and lag, or upstream and lag */
+    Map<String, Object> status();
+
+    /**
+     * Promotes this replica's database (manual failover): the node becomes writable on a new timeline.
+     *
+     * @throws IllegalStateException when this node is not a replica, or the promotion did not finish in time
+     */
+    void promote();
+}

@@ -1,0 +1,143 @@
+package io.coffer.replication.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.coffer.api.NodeIdentity;
+import io.coffer.api.store.Position;
+
+/**
+ * The Leader's side, once a second: stamps the heartbeat row (a replica's lag is the age of the newest stamp it has
+ * applied), lists the replicas, and keeps exactly one Standby synchronous.
+ *
+ * <p>The rule for the synchronous Standby: the first Standby seen streaming is named, before any other; once named
+ * it stays named while it is away, so commits wait for it rather than complete unreplicated (never a false success).
+ * Only when {@code replace_after_seconds} allows it is another Standby named, and only one that has flushed
+ * everything the gone one had acknowledged. Followers and DR Standbys (application names {@code follower_*},
+ * {@code dr_standby_*}) are never synchronous.
+ */
+final class Primary {
+    private static final Logger LOG = LoggerFactory.getLogger(Primary.class);
+    private static final Pattern NAMED = Pattern.compile("^FIRST 1 \\(\"?([a-z0-9_]+)\"?\\)$");
+
+    private final NodeIdentity node;
+    private long syncGoneSince;
+    private String syncFlushed;
+
+    Primary(NodeIdentity node) {
+        this.node = node;
+    }
+
+    Map<String, Object> tick(Connection c, Replication.Config config) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO heartbeat(id, node, beat_at) VALUES (1, ?, now()) "
+                + "ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, beat_at = EXCLUDED.beat_at")) {
+            ps.setString(1, node.name());
+            ps.executeUpdate();
+        }
+        List<Map<String, Object>> replicas = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT application_name, state, "
+                + "sync_state, flush_lsn::text, replay_lsn::text, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
+                + "extract(epoch FROM replay_lag) FROM pg_stat_replication ORDER BY application_name")) {
+            while (rs.next()) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("name", rs.getString(1));
+                r.put("state", rs.getString(2));
+                r.put("sync_state", rs.getString(3));
+                r.put("flush_lsn", rs.getString(4));
+                r.put("lag_bytes", rs.getObject(6) == null ? null : rs.getLong(6));
+                r.put("lag_seconds", rs.getObject(7) == null ? 0.0 : rs.getDouble(7));
+                replicas.add(r);
+            }
+        }
+        String named = synchronousName(c);
+        if (config.synchronous()) {
+            named = keepOneSynchronous(c, named, replicas, config.replace_after_seconds());
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("synchronous_standby", named);
+        m.put("replicas", replicas);
+        return m;
+    }
+
+    private String keepOneSynchronous(Connection c, String named, List<Map<String, Object>> replicas,
+            int replaceAfter) throws SQLException {
+        Map<String, Object> current = null;
+        List<Map<String, Object>> standbys = new ArrayList<>();
+        for (Map<String, Object> r : replicas) {
+            String name = (String) r.get("name");
+            if (name != null && name.startsWith("standby_") && "streaming".equals(r.get("state"))) {
+                standbys.add(r);
+                if (name.equals(named)) {
+                    current = r;
+                }
+            }
+        }
+        if (named == null) {
+            if (!standbys.isEmpty()) {
+                String first = (String) standbys.get(0).get("name");
+                name(c, first);
+                LOG.info("named {} the synchronous Standby: commits now wait for it", first);
+                return first;
+            }
+            return null;
+        }
+        if (current != null) {
+            syncGoneSince = 0;
+            syncFlushed = (String) current.get("flush_lsn");
+            return named;
+        }
+        long now = System.currentTimeMillis();
+        if (syncGoneSince == 0) {
+            syncGoneSince = now;
+            LOG.warn("the synchronous Standby {} is not streaming: commits wait for it", named);
+        }
+        if (replaceAfter <= 0 || now - syncGoneSince < replaceAfter * 1000L) {
+            return named;
+        }
+        for (Map<String, Object> s : standbys) {
+            String flushed = (String) s.get("flush_lsn");
+            // Caught up: it holds every commit the gone Standby acknowledged, so no acknowledged write is lost.
+            if (flushed != null && (syncFlushed == null
+                    || Long.compareUnsigned(Position.lsn(flushed), Position.lsn(syncFlushed)) >= 0)) {
+                String next = (String) s.get("name");
+                name(c, next);
+                LOG.warn("replaced the synchronous Standby {} (gone {} s) by {}", named, (now - syncGoneSince) / 1000,
+                        next);
+                syncGoneSince = 0;
+                return next;
+            }
+        }
+        return named;
+    }
+
+    private static String synchronousName(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+            rs.next();
+            Matcher m = NAMED.matcher(rs.getString(1).trim());
+            return m.matches() ? m.group(1) : null;
+        }
+    }
+
+    private static void name(Connection c, String applicationName) throws SQLException {
+        if (!applicationName.matches("[a-z0-9_]{1,63}")) {
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (\"" + applicationName + "\")'");
+            st.execute("SELECT pg_reload_conf()");
+        }
+    }
+}

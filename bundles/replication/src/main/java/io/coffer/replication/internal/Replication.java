@@ -1,0 +1,156 @@
+package io.coffer.replication.internal;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.coffer.api.NodeIdentity;
+import io.coffer.api.health.ComponentHealth;
+import io.coffer.api.health.HealthCheck;
+import io.coffer.api.replication.ReplicationStrategy;
+import io.coffer.api.store.Database;
+
+/**
+ * This node's part in replication, decided each second from its database: writable → {@link Primary} (heartbeat,
+ * one synchronous Standby), in recovery → {@link Replica} (upstream, lag). The health check reports the last tick,
+ * so {@code /health} never waits on a query; a replica cut off from its upstream stays healthy (degraded) and
+ * keeps serving reads.
+ */
+@Component(service = {ReplicationStrategy.class, HealthCheck.class}, configurationPid = Replication.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Designate(ocd = Replication.Config.class)
+public class Replication implements ReplicationStrategy, HealthCheck {
+    static final String PID = "io.coffer.replication";
+    private static final Logger LOG = LoggerFactory.getLogger(Replication.class);
+
+    @ObjectClassDefinition(name = "Coffer replication", description = "Heartbeat, synchronous Standby, promotion")
+    public @interface Config {
+        @AttributeDefinition(description = "Leader: keep one Standby synchronous (a commit waits for it)")
+        boolean synchronous() default true;
+
+        @AttributeDefinition(description = "Leader: when the synchronous Standby has been gone this many seconds, "
+                + "name another Standby that holds everything the gone one had flushed; 0 = never (writes wait "
+                + "until it returns or an operator names another)")
+        int replace_after_seconds() default 0;
+
+        @AttributeDefinition(description = "Replicas: seconds promote waits for the database to leave recovery")
+        int promote_timeout_seconds() default 60;
+    }
+
+    private final Database db;
+    private final NodeIdentity node;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coffer-replication");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Primary primary;
+    private final Replica replica;
+    private volatile Config config;
+    private volatile boolean inRecovery;
+    private volatile Map<String, Object> status = Map.of("state", "starting");
+    private volatile String error;
+
+    @Activate
+    public Replication(@Reference Database db, @Reference NodeIdentity node, Config config) {
+        this.db = db;
+        this.node = node;
+        this.config = config;
+        this.primary = new Primary(node);
+        this.replica = new Replica();
+        timer.scheduleWithFixedDelay(this::tick, 0, 1, TimeUnit.SECONDS);
+    }
+
+    @Modified
+    void modified(Config config) {
+        this.config = config;
+    }
+
+    @Deactivate
+    void deactivate() {
+        timer.shutdownNow();
+    }
+
+    void tick() {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.setQueryTimeout(5);
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                inRecovery = rs.getBoolean(1);
+            }
+            Map<String, Object> s = inRecovery ? replica.tick(c) : primary.tick(c, config);
+            status = s;
+            error = null;
+        } catch (SQLException | RuntimeException e) {
+            error = e.getMessage();
+        }
+    }
+
+    @Override
+    public String mode() {
+        return inRecovery ? "replica" : "primary";
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", mode());
+        m.putAll(status);
+        if (error != null) {
+            m.put("error", error);
+        }
+        return m;
+    }
+
+    @Override
+    public void promote() {
+        if (!inRecovery) {
+            throw new IllegalStateException("this node's database is not a replica: nothing to promote");
+        }
+        int timeout = Math.max(1, config.promote_timeout_seconds());
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + timeout + ")")) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    throw new IllegalStateException("PostgreSQL did not leave recovery within " + timeout + " s");
+                }
+            }
+            // A CHECKPOINT records the new timeline, so pg_rewind against this node sees the divergence.
+            st.execute("CHECKPOINT");
+            inRecovery = false;
+            LOG.info("promoted node {}: its database is writable on a new timeline", node.name());
+        } catch (SQLException e) {
+            throw new IllegalStateException("promotion failed: " + e.getMessage(), e);
+        }
+        tick();
+    }
+
+    @Override
+    public String name() {
+        return "replication";
+    }
+
+    @Override
+    public ComponentHealth check() {
+        Map<String, Object> m = status();
+        // Degraded is still healthy: a replica without its upstream serves what it has (architecture §6).
+        return error == null ? ComponentHealth.ok(m) : ComponentHealth.failed(m);
+    }
+}
