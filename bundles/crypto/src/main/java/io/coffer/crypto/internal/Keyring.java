@@ -122,7 +122,7 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addProvider(KeyProvider provider) {
+    public void addProvider(KeyProvider provider) {
         providers.put(provider.name(), provider);
         ScheduledExecutorService bg = background;
         if (bg != null && lockedReason != null && provider.name().equals(waitingFor)) {
@@ -130,7 +130,7 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
         }
     }
 
-    void removeProvider(KeyProvider provider) {
+    public void removeProvider(KeyProvider provider) {
         providers.remove(provider.name(), provider);
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.coffer.api.crypto.KeyProvider;
+import io.coffer.api.crypto.KeyProviderException;
 import io.coffer.api.store.Database;
 
 /** A keyring over a test database with a fresh server-key file (in this module's test-jar). */
@@ -27,6 +28,16 @@ public final class TestKeys {
         }
         k.activate();
         return k;
+    }
+
+    /** @return the message of the {@link KeyProviderException} {@code r} throws; fails when it throws none */
+    public static String providerFailure(Runnable r) {
+        try {
+            r.run();
+        } catch (KeyProviderException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no KeyProviderException");
     }
 
     /** @return a keyring with a new server-key file in a temporary folder */
