@@ -134,6 +134,10 @@ public class Replication implements ReplicationStrategy, HealthCheck {
             }
             // A CHECKPOINT records the new timeline, so pg_rewind against this node sees the divergence.
             st.execute("CHECKPOINT");
+            // The copy may carry the old Leader's choice of synchronous Standby (a file, not replicated state);
+            // start clean: the first Standby that streams from this node is named again.
+            st.execute("ALTER SYSTEM SET synchronous_standby_names = ''");
+            st.execute("SELECT pg_reload_conf()");
             inRecovery = false;
             LOG.info("promoted node {}: its database is writable on a new timeline", node.name());
         } catch (SQLException e) {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A cluster of real processes on loopback — Leader n1, synchronous Standby n2, asynchronous Standby n3, Follower n4,
+# each its own Karaf and PostgreSQL — started by ./coffer cluster start. One case of each kind:
+# reads through the Follower (read-your-writes by X-Coffer-Position, replay paused), the role gates, a write that
+# waits for its synchronous Standby, the Leader killed -9 while the Follower keeps serving, a manual promotion,
+# and the official Conjur SDK reading through the Follower.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+OFF=${COFFER_TEST_PORT_OFFSET:-24000}
+B="$(new_dir)"
+# cleanup (lib.sh) stops folders it knows; the cluster's nodes live one level down.
+cluster_cleanup() { "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || true; cleanup; }
+trap cluster_cleanup EXIT
+
+echo "cluster: nodes under $B, port offset $OFF" >&2
+OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 1 2>"$B.err")"; RC=$?
+check "cluster start exits 0" test "$RC" -eq 0 || { tail -40 "$B.err" >&2; }
+check "stdout is only KEY=VALUE or # lines" bash -c '! grep -vE "^([A-Za-z_][A-Za-z0-9_]*=.*|#.*)$" <<<"$1"' _ "$OUT"
+eval "$OUT"
+export COFFER_HEALTH_URL
+check "COFFER_READ_URL is the Follower" test "${COFFER_READ_URL:-}" = "${NODE_n4_URL:-x}"
+check "four nodes with their roles" test "${NODE_n1_ROLE:-}/${NODE_n2_ROLE:-}/${NODE_n3_ROLE:-}/${NODE_n4_ROLE:-}" = "leader/standby/standby/follower"
+
+CURL=(curl -s --max-time 20 --cacert "$COFFER_CA")
+sync_state() {  # the Leader's view of a replica: "<state>/<sync_state>"
+  curl -s --max-time 5 "$COFFER_HEALTH_URL" | python3 -c 'import json,sys
+d=json.load(sys.stdin)["replication"]
+print(next((r["state"]+"/"+r["sync_state"] for r in d.get("replicas",[]) if r["name"]==sys.argv[1]), "absent"))' "$1"
+}
+eventually() {  # eventually SECONDS command...: retries until the command succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do (( SECONDS < deadline )) || return 1; sleep 0.5; done
+}
+export -f sync_state
+check "n2 is the synchronous Standby" eventually 30 bash -c '[[ "$("$1" standby_n2)" == streaming/sync ]]' _ sync_state
+check "n3 and the Follower stream asynchronously" eventually 30 bash -c '[[ "$("$1" standby_n3)" == streaming/async && "$("$1" follower_n4)" == streaming/async ]]' _ sync_state
+
+TOKEN="$("${CURL[@]}" --data-binary "$COFFER_API_KEY" "$COFFER_URL/authn/demo/admin/authenticate" | base64 -w0)"
+AUTH="Authorization: Token token=\"$TOKEN\""
+"${CURL[@]}" -o /dev/null -H "$AUTH" --data-binary $'- !variable cluster/db\n- !host app\n- !permit { role: !host app, privileges: [ read, execute ], resource: !variable cluster/db }\n' "$COFFER_URL/policies/demo/policy/root"
+SECRET_PATH="/secrets/demo/variable/cluster%2Fdb"
+write() {  # write VALUE: sets the secret on the Leader; prints the position, or nothing when it did not succeed
+  local h; h="$(mktemp)"
+  # No short timeout: a write that waits for its synchronous Standby must be seen to wait, not be abandoned.
+  local code; code="$(curl -s --max-time 180 --cacert "$COFFER_CA" -D "$h" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary "$1" "$COFFER_URL$SECRET_PATH")"
+  [[ "$code" == 201 ]] && sed -n 's/^X-Coffer-Position: *//Ip' "$h" | tr -d '\r'
+  rm -f "$h"
+}
+P1="$(write v1)"
+check "a write on the Leader returns its position" test -n "$P1"
+check "the Follower reads it with that position" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P1" "$COFFER_READ_URL$SECRET_PATH")" = v1
+
+# Role gates: nothing changes on a Follower or a Standby.
+R="$("${CURL[@]}" -D - -H "$AUTH" --data-binary x "$COFFER_READ_URL$SECRET_PATH")"
+check "a write to the Follower is 405 with Allow and a JSON error" bash -c 'grep -q "^HTTP/[0-9.]* 405" <<<"$1" && grep -qi "^Allow: GET" <<<"$1" && grep -q "\"code\":\"method_not_allowed\"" <<<"$1"' _ "$R"
+R="$("${CURL[@]}" -w '\n%{http_code}' -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")"
+check "an API call to a Standby is 503 naming its role" bash -c '[[ "${1##*$'"'"'\n'"'"'}" == 503 ]] && grep -q "is a standby" <<<"$1"' _ "$R"
+check "... and the Standby's health is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "$NODE_n2_HEALTH_URL/replica")" = 200
+check "the value did not change" test "$("${CURL[@]}" -H "$AUTH" "$COFFER_URL$SECRET_PATH")" = v1
+
+# Replay paused on the Follower: a read at a newer position waits, then 503; without the header, the old value.
+pg_sql() {  # pg_sql NODE_DIR SQL (superuser, peer auth on the node's socket)
+  local port; port="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$1/etc/io.coffer.postgres.cfg" | tr -d '[:space:]')"
+  local cmd=(/usr/lib/postgresql/15/bin/psql -X -q -t -A -h "$1/pg/run" -p "$port" -U postgres -d coffer -c "$2")
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "${cmd[@]}"; else "${cmd[@]}"; fi
+}
+pg_sql "$B/n4" "SELECT pg_wal_replay_pause()" >/dev/null
+P2="$(write v2)"
+T0=$SECONDS
+R="$("${CURL[@]}" -D - -H "$AUTH" -H "X-Coffer-Position: $P2" "$COFFER_READ_URL$SECRET_PATH")"
+check "with replay paused, a read at the newer position answers 503 with Retry-After" bash -c 'grep -q "^HTTP/[0-9.]* 503" <<<"$1" && grep -qi "^Retry-After:" <<<"$1" && grep -q position_not_reached <<<"$1"' _ "$R"
+check "... after waiting (about 2 s)" test $((SECONDS - T0)) -ge 1
+check "... and without the header it reads the old value" test "$("${CURL[@]}" -H "$AUTH" "$COFFER_READ_URL$SECRET_PATH")" = v1
+pg_sql "$B/n4" "SELECT pg_wal_replay_resume()" >/dev/null
+check "after resume the position is reached and the new value read" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P2" "$COFFER_READ_URL$SECRET_PATH")" = v2
+
+# The synchronous Standby stopped, no replacement: a write never succeeds before it is on a Standby.
+"$ROOT/coffer" stop --dir "$B/n2" >/dev/null 2>&1
+W="$(mktemp)"; ( write v3 >"$W" ) & WPID=$!
+sleep 5
+check "with the synchronous Standby down, the write has not returned" kill -0 "$WPID"
+"$ROOT/coffer" start --dir "$B/n2" >/dev/null 2>"$B.n2.err"
+wait "$WPID"
+P3="$(cat "$W")"
+check "once the Standby is back, the write completes" test -n "$P3"
+check "... and the Follower reads it" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P3" "$COFFER_READ_URL$SECRET_PATH")" = v3
+check "n2 is the synchronous Standby again" eventually 30 bash -c '[[ "$(sync_state standby_n2)" == streaming/sync ]]'
+
+# The SDK reads through the Follower (a host's API key, as an application would).
+APP_KEY="$("${CURL[@]}" -X PUT -H "$AUTH" "$COFFER_URL/authn/demo/api_key?role=host:app")"
+(cd "$ROOT" && CONJUR_APPLIANCE_URL="$COFFER_READ_URL" CONJUR_ACCOUNT=demo CONJUR_AUTHN_LOGIN=host/app \
+   CONJUR_AUTHN_API_KEY="$APP_KEY" CONJUR_CERT_FILE="$COFFER_CA" CONJUR_AUTO_UPDATE_TOKEN=true \
+   COFFER_FOLLOWER_VARIABLE=cluster/db COFFER_FOLLOWER_VALUE=v3 \
+   mvn -B -q -pl compat verify -Dcoffer.compat.run=true -Dit.test=FollowerReadIT)
+check "the official Conjur SDK reads a secret through the Follower" test $? -eq 0
+
+# The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
+kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2>/dev/null
+sleep 1
+T2="$("${CURL[@]}" --data-binary "$APP_KEY" "$COFFER_READ_URL/authn/demo/host%2Fapp/authenticate" | base64 -w0)"
+check "with the Leader killed, the Follower authenticates" test -n "$T2"
+check "... and serves the secret" test "$("${CURL[@]}" -H "Authorization: Token token=\"$T2\"" "$COFFER_READ_URL$SECRET_PATH")" = v3
+check "... and reports itself degraded, still a healthy replica" eventually 20 bash -c 'curl -s "$1" | grep -q "\"degraded\"" && [[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/replica")" == 200 ]]' _ "$NODE_n4_HEALTH_URL"
+
+# Manual failover: promote the synchronous Standby; it takes writes and still has every acknowledged one.
+check "coffer:promote on n2 succeeds" bash -c '"$1/coffer" shell --dir "$2" coffer:promote | grep -q promoted' _ "$ROOT" "$B/n2"
+check "n2 answers /health/leader" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/leader")" == 200 ]]' _ "$NODE_n2_HEALTH_URL"
+check "n2 holds the last acknowledged write" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v3
+check "n2 takes writes" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$1" -H "$2" --data-binary v4 "$3")" == 201 ]]' _ "$COFFER_CA" "$AUTH" "$NODE_n2_URL$SECRET_PATH"
+check "n2 reads it back" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v4
+
+summary cluster
