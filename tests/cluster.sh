@@ -94,6 +94,18 @@ APP_KEY="$("${CURL[@]}" -X PUT -H "$AUTH" "$COFFER_URL/authn/demo/api_key?role=h
    mvn -B -q -pl compat verify -Dcoffer.compat.run=true -Dit.test=FollowerReadIT)
 check "the official Conjur SDK reads a secret through the Follower" test $? -eq 0
 
+# Enrolment by seed: issued on the Leader, single-use, bound to its node name and role.
+S="$("$ROOT/coffer" shell --dir "$B/n1" coffer:seed-create --role follower n5 | tr -d '\r')"
+grep '^coffer-seed-1:' <<<"$S" >"$B.seed"; sed -n 's/.*passphrase (shown once): //p' <<<"$S" >"$B.pass"
+check "coffer:seed-create prints a seed and its passphrase" test -s "$B.seed" -a -s "$B.pass"
+check "a Follower seed can't enrol a Standby" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --role standby --port-offset "$5" >/dev/null 2>"$4.err" && grep -q "enrols a follower" "$4.err"' _ "$ROOT" "$B.seed" "$B.pass" "$B/n5" "$((OFF + 40))"
+echo wrong-passphrase >"$B.badpass"
+check "a wrong passphrase opens nothing" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --port-offset "$5" >/dev/null 2>&1' _ "$ROOT" "$B.seed" "$B.badpass" "$B/n5" "$((OFF + 40))"
+OUT5="$("$ROOT/coffer" start --seed "$B.seed" --passphrase-file "$B.pass" --dir "$B/n5" --port-offset "$((OFF + 40))" 2>"$B.n5.err")"
+check "the seed enrols Follower n5" bash -c 'grep -q "^NODE_n5_ROLE=follower" <<<"$1"' _ "$OUT5" || tail -20 "$B.n5.err" >&2
+check "... which serves the secret" test "$("${CURL[@]}" -H "$AUTH" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v3
+check "the same seed is refused the second time" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --port-offset "$5" >/dev/null 2>"$4.err" && grep -q "already consumed" "$4.err"' _ "$ROOT" "$B.seed" "$B.pass" "$B/n6" "$((OFF + 50))"
+
 # The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
 kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2>/dev/null
 sleep 1

@@ -25,7 +25,8 @@ public class TokenAuthFilter implements ContainerRequestFilter {
     /** Request attribute holding the verified {@link Identity}. */
     public static final String IDENTITY = "coffer.identity";
     private static final Pattern SKIP = Pattern.compile(
-            "^/(authn[^/]*/.+/authenticate|authenticators|info|health(/.*)?|host_factories/hosts|authn-oidc/.+/providers)?$");
+            "^/(authn[^/]*/.+/authenticate|authenticators|info|health(/.*)?|host_factories/hosts|authn-oidc/.+/providers"
+                    + "|enrolment/[^/]+)?$");
     private static final Pattern OPTIONAL = Pattern.compile("^/(authn/|authn-[^/]+/|public_keys/).*");
 
     private final Supplier<AccessTokens> tokens;
