@@ -25,4 +25,13 @@ public interface KeyAdmin {
      * @return a one-line summary
      */
     String wrap(String provider, String keyId, boolean onlyIfCleartext);
+
+    /**
+     * Leader only: creates the next data-key version, seals new values under it, and re-encrypts every sealed value
+     * in the background; older versions are destroyed once nothing uses them.
+     *
+     * @param wait whether to return only when the re-encryption has finished
+     * @return a one-line summary
+     */
+    String rotateData(boolean wait) throws InterruptedException;
 }

@@ -68,11 +68,16 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
         @AttributeDefinition(description = "While locked, try to unlock again every this many seconds (0 = only at "
                 + "start, when a provider arrives, and on coffer:keys-unlock)")
         int unlock_retry_seconds() default 30;
+
+        @AttributeDefinition(description = "Data-key rotation: wait this long after switching to the new version "
+                + "before re-encrypting, so writes sealed just before commit first")
+        int rotation_grace_seconds() default 5;
     }
 
     private final Database database;
     private final Path file;
     private final int retrySeconds;
+    private final long graceMillis;
     private final Map<String, KeyProvider> providers = new ConcurrentHashMap<>();
     private final Map<Integer, SecretKey> dataKeys = new ConcurrentHashMap<>();
     private volatile SecretKey root;
@@ -83,6 +88,10 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     private volatile String lockedReason = "not unlocked yet";
     /** The provider the server-key file names while we wait for it to arrive. */
     private volatile String waitingFor;
+    private volatile boolean writable;
+    private volatile DataKeyRotation rotation;
+    /** Tests: rotations stop (as if the node were killed) after this many batches; negative = never. */
+    volatile int crashRotationAfterBatches = -1;
     private ScheduledExecutorService background;
 
     @Activate
@@ -92,6 +101,7 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
                 ? Paths.get(System.getProperty("karaf.base", "."), "secrets", "server.key")
                 : Paths.get(config.server_key_file());
         this.retrySeconds = config.unlock_retry_seconds();
+        this.graceMillis = Math.max(0, config.rotation_grace_seconds()) * 1000L;
     }
 
     @Activate
@@ -198,8 +208,14 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
             root = rootKey;
             protection = contents.provider;
             masterKeyId = contents.keyId;
+            writable = !replica;
             waitingFor = null;
             lockedReason = null;
+            if (writable && keys.size() > 1) {
+                // Older versions are destroyed only when unused: more than one means a rotation did not finish.
+                startRotation(current, 0);
+                return summary() + "; resuming the data-key rotation to v" + current;
+            }
             return summary();
         } catch (SQLException e) {
             throw new IllegalStateException("the keyring can't be read: " + e.getMessage());
@@ -290,6 +306,10 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
             m.put("data_key_current", current);
         }
         m.put("providers", String.join(", ", new TreeSet<>(providers.keySet())));
+        DataKeyRotation r = rotation;
+        if (r != null) {
+            m.putAll(r.status());
+        }
         return m;
     }
 
@@ -316,28 +336,35 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
         }
         byte[] wrapped = Aead.seal(root, 0, raw, wrapContext(1));
         Arrays.fill(raw, (byte) 0);
+        // Another node may win the race: then use its key.
+        return insertVersion(c, 1, wrapped) ? wrapped : loadWrapped(c).get(1);
+    }
+
+    /** Inserts a keyring version with its change-log row in one transaction; false when it already exists. */
+    private static boolean insertVersion(Connection c, int version, byte[] wrapped) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try (PreparedStatement k = c.prepareStatement(
-                    "INSERT INTO keyring(version, wrapped) VALUES (1, ?) ON CONFLICT DO NOTHING");
+                    "INSERT INTO keyring(version, wrapped) VALUES (?, ?) ON CONFLICT DO NOTHING");
                 PreparedStatement log = c.prepareStatement(
-                    "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?, '!', 'keyring', 'v1')")) {
-            k.setBytes(1, wrapped);
+                    "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?, '!', 'keyring', ?)")) {
+            k.setInt(1, version);
+            k.setBytes(2, wrapped);
             if (k.executeUpdate() == 0) {
-                // Another node won the race: use its key.
                 c.rollback();
-                return loadWrapped(c).get(1);
+                return false;
             }
             log.setObject(1, UUID.randomUUID());
+            log.setString(2, "v" + version);
             log.executeUpdate();
             c.commit();
+            return true;
         } catch (SQLException e) {
             c.rollback();
             throw e;
         } finally {
             c.setAutoCommit(auto);
         }
-        return wrapped;
     }
 
     static String wrapContext(int version) {
@@ -360,11 +387,114 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
         if (locked != null) {
             throw new KeysLockedException(locked);
         }
-        SecretKey key = dataKeys.get(Aead.version(sealed));
+        int v = Aead.version(sealed);
+        SecretKey key = dataKeys.get(v);
         if (key == null) {
-            throw new SealException("sealed under unknown data-key version v" + Aead.version(sealed));
+            // A version made on the Leader after this node unlocked (it replicates before any value sealed under it).
+            key = reload(v);
         }
         return Aead.open(key, sealed, context);
+    }
+
+    /** Loads keyring versions this node hasn't seen yet; one query, only when a blob names an unknown version. */
+    private synchronized SecretKey reload(int wanted) {
+        SecretKey k = dataKeys.get(wanted);
+        SecretKey r = root;
+        if (k != null || r == null) {
+            if (k == null) {
+                throw new SealException("sealed under unknown data-key version v" + wanted);
+            }
+            return k;
+        }
+        try (Connection c = database.dataSource().getConnection()) {
+            for (Map.Entry<Integer, byte[]> e : loadWrapped(c).entrySet()) {
+                if (!dataKeys.containsKey(e.getKey())) {
+                    byte[] raw = Aead.open(r, e.getValue(), wrapContext(e.getKey()));
+                    dataKeys.put(e.getKey(), new SecretKeySpec(raw, "AES"));
+                    Arrays.fill(raw, (byte) 0);
+                    current = Math.max(current, e.getKey());
+                    LOG.info("keys: loaded data-key v{} from the keyring", e.getKey());
+                }
+            }
+        } catch (SQLException e) {
+            throw new SealException("data-key v" + wanted + " can't be loaded: " + e.getSQLState());
+        }
+        k = dataKeys.get(wanted);
+        if (k == null) {
+            throw new SealException("sealed under unknown data-key version v" + wanted);
+        }
+        return k;
+    }
+
+    /** Seals under a given version (the rotation's target), not necessarily the current one. */
+    byte[] sealWith(int version, byte[] plaintext, String context) {
+        SecretKey k = dataKeys.get(version);
+        if (k == null || lockedReason != null) {
+            throw new KeysLockedException("data-key v" + version + " is not available");
+        }
+        return Aead.seal(k, version, plaintext, context);
+    }
+
+    @Override
+    public String rotateData(boolean wait) throws InterruptedException {
+        DataKeyRotation job = newDataKey();
+        if (wait) {
+            while (!job.finished()) {
+                Thread.sleep(100);
+            }
+            return "data-key v" + job.target() + ": " + job.status().get("rotation");
+        }
+        return "data-key v" + job.target() + " created; re-encrypting in the background (coffer:keys-status shows "
+                + "progress)";
+    }
+
+    private synchronized DataKeyRotation newDataKey() {
+        SecretKey r = root;
+        if (lockedReason != null || r == null) {
+            throw new KeysLockedException("keys are locked (" + lockedReason + "): unlock them first");
+        }
+        if (!writable) {
+            throw new IllegalStateException("this node's database is a replica: rotate data keys on the Leader");
+        }
+        DataKeyRotation running = rotation;
+        if (running != null && !running.finished()) {
+            throw new IllegalStateException("a rotation to v" + running.target() + " is running; see coffer:keys-status");
+        }
+        int next;
+        try (Connection c = database.dataSource().getConnection()) {
+            next = loadWrapped(c).keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+            byte[] raw = new byte[32];
+            new java.security.SecureRandom().nextBytes(raw);
+            byte[] wrapped = Aead.seal(r, 0, raw, wrapContext(next));
+            if (!insertVersion(c, next, wrapped)) {
+                throw new IllegalStateException("data-key v" + next + " was created concurrently; try again");
+            }
+            dataKeys.put(next, new SecretKeySpec(raw, "AES"));
+            Arrays.fill(raw, (byte) 0);
+            current = next;
+        } catch (SQLException e) {
+            throw new IllegalStateException("the new data key can't be stored: " + e.getMessage());
+        }
+        LOG.info("keys: data-key v{} created; new values are sealed under it", next);
+        return startRotation(next, graceMillis);
+    }
+
+    private DataKeyRotation startRotation(int target, long grace) {
+        DataKeyRotation job = new DataKeyRotation(this, database, target, grace);
+        job.crashAfterBatches = crashRotationAfterBatches;
+        rotation = job;
+        ScheduledExecutorService bg = background;
+        if (bg != null) {
+            bg.execute(job);
+        } else {
+            job.run();
+        }
+        return job;
+    }
+
+    /** @return the running or last rotation of this node, or {@code null} */
+    DataKeyRotation rotation() {
+        return rotation;
     }
 
     @Override

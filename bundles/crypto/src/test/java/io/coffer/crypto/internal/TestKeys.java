@@ -22,6 +22,7 @@ public final class TestKeys {
             public Class<? extends Annotation> annotationType() { return Keyring.Config.class; }
             public String server_key_file() { return file.toString(); }
             public int unlock_retry_seconds() { return 0; }
+            public int rotation_grace_seconds() { return 0; }
         });
         for (KeyProvider p : providers) {
             k.addProvider(p);

@@ -106,6 +106,20 @@ public final class KmsDouble implements AutoCloseable {
         keys.remove(aliases.remove("alias/" + alias));
     }
 
+    /**
+     * Runs the stand-in on its own for shell-level tests: {@code KmsDouble ALIAS...} creates one key per alias,
+     * prints {@code KMS_ENDPOINT=http://127.0.0.1:PORT} and serves until killed.
+     */
+    public static void main(String[] args) throws Exception {
+        KmsDouble kms = new KmsDouble();
+        for (String alias : args) {
+            kms.createKey(alias);
+        }
+        System.out.println("KMS_ENDPOINT=" + kms.endpoint());
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
     @Override
     public void close() {
         server.stop(0);
