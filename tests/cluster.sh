@@ -106,6 +106,11 @@ check "the seed enrols Follower n5" bash -c 'grep -q "^NODE_n5_ROLE=follower" <<
 check "... which serves the secret" test "$("${CURL[@]}" -H "$AUTH" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v3
 check "the same seed is refused the second time" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --port-offset "$5" >/dev/null 2>"$4.err" && grep -q "already consumed" "$4.err"' _ "$ROOT" "$B.seed" "$B.pass" "$B/n6" "$((OFF + 50))"
 
+# Manual failover prepared: Follower n5 is re-pointed (no restart) at the synchronous Standby n2, cascading from it.
+N2PG="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$B/n2/etc/io.coffer.postgres.cfg" | tr -d '[:space:]')"
+check "coffer:rebase re-points Follower n5 at n2" bash -c '"$1/coffer" shell --dir "$2" coffer:rebase --upstream "127.0.0.1:$3" | grep -q re-pointed' _ "$ROOT" "$B/n5" "$N2PG"
+check "... where it streams" eventually 30 bash -c 'curl -s "http://127.0.0.1:$1/health" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$((OFF + 40 + 8444))" "$N2PG"
+
 # The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
 kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2>/dev/null
 sleep 1
@@ -120,5 +125,8 @@ check "n2 answers /health/leader" eventually 30 bash -c '[[ "$(curl -s -o /dev/n
 check "n2 holds the last acknowledged write" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v3
 check "n2 takes writes" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$1" -H "$2" --data-binary v4 "$3")" == 201 ]]' _ "$COFFER_CA" "$AUTH" "$NODE_n2_URL$SECRET_PATH"
 check "n2 reads it back" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v4
+P5="$(curl -s -D - -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" --data-binary v5 "$NODE_n2_URL$SECRET_PATH" | sed -n 's/^X-Coffer-Position: *//Ip' | tr -d '\r')"
+check "the new Leader's writes carry its new timeline" bash -c '[[ "${1%%/*}" -ge 2 ]]' _ "$P5"
+check "Follower n5 follows the new Leader: it reads the write at its position" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P5" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v5
 
 summary cluster

@@ -20,4 +20,14 @@ public interface ReplicationStrategy {
      * @throws IllegalStateException when this node is not a replica, or the promotion did not finish in time
      */
     void promote();
+
+    /**
+     * Re-points this replica at another upstream (after a manual failover), without a restart; it keeps its name
+     * towards the new upstream. A replica whose timeline diverged from the new upstream's needs a rewind instead.
+     *
+     * @param host the new upstream's host (the new Leader, or the load balancer's replication frontend)
+     * @param port its PostgreSQL port
+     * @throws IllegalStateException when this node is not a replica
+     */
+    void rebase(String host, int port);
 }

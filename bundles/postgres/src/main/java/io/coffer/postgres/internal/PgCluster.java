@@ -319,8 +319,9 @@ final class PgCluster {
             String app = "\"" + ident(appUser) + "\"";
             // What the replication bundle does through the node's pool (granted on the Leader, replicated):
             // read replication statistics, name the synchronous Standby, promote and checkpoint after promotion.
-            st.execute("GRANT pg_read_all_stats, pg_checkpoint TO " + app);
+            st.execute("GRANT pg_read_all_stats, pg_read_all_settings, pg_checkpoint TO " + app);
             st.execute("GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO " + app);
+            st.execute("GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO " + app);
         }
         // Function privileges are per database: grant them where the node's pool connects.
         try (Connection c = dataSource(SUPERUSER, appDatabase).getConnection(); Statement st = c.createStatement()) {

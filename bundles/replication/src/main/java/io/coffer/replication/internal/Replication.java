@@ -147,6 +147,34 @@ public class Replication implements ReplicationStrategy, HealthCheck {
     }
 
     @Override
+    public void rebase(String host, int port) {
+        if (!inRecovery) {
+            throw new IllegalStateException("this node's database is not a replica: nothing to re-point");
+        }
+        if (!host.matches("[A-Za-z0-9.:-]{1,253}") || port < 1 || port > 65535) {
+            throw new IllegalArgumentException("upstream must be host:port");
+        }
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            String current;
+            try (ResultSet rs = st.executeQuery("SELECT current_setting('primary_conninfo')")) {
+                rs.next();
+                current = rs.getString(1);
+            }
+            java.util.regex.Matcher app = java.util.regex.Pattern.compile("application_name=([a-z0-9_]+)")
+                    .matcher(current);
+            java.util.regex.Matcher pw = java.util.regex.Pattern.compile("password=([A-Za-z0-9_-]+)").matcher(current);
+            String conninfo = "host=" + host + " port=" + port + " user=coffer_replication"
+                    + (pw.find() ? " password=" + pw.group(1) : "")
+                    + (app.find() ? " application_name=" + app.group(1) : "");
+            st.execute("ALTER SYSTEM SET primary_conninfo = '" + conninfo + "'");
+            st.execute("SELECT pg_reload_conf()");
+            LOG.info("node {} re-pointed at {}:{}", node.name(), host, port);
+        } catch (SQLException e) {
+            throw new IllegalStateException("re-pointing failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public String name() {
         return "replication";
     }

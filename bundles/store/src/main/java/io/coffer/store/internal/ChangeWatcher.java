@@ -55,7 +55,8 @@ public class ChangeWatcher implements Changes {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.setQueryTimeout(2);
             try (ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-                    + "ELSE pg_current_wal_lsn() END::text, (SELECT timeline_id FROM pg_control_checkpoint())")) {
+                    + "ELSE pg_current_wal_lsn() END::text, coalesce((SELECT received_tli FROM pg_stat_wal_receiver), "
+                    + "(SELECT timeline_id FROM pg_control_checkpoint()))")) {
                 rs.next();
                 String lsn = rs.getString(1);
                 if (lsn == null) {
