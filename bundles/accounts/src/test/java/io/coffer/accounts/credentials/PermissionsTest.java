@@ -50,6 +50,7 @@ public class PermissionsTest {
             private final java.util.concurrent.atomic.AtomicLong g = new java.util.concurrent.atomic.AtomicLong();
             public long generation() { return g.incrementAndGet(); } // never cache: every check sees the database
             public void invalidate() { }
+            public io.coffer.api.store.Position applied() { return null; }
         });
         assertEquals(Access.ALLOWED, perms.check("a:user:alice", "a:host:app", "update"));
         assertEquals(Access.VISIBLE, perms.check("a:user:alice", "a:host:app", "execute"));

@@ -76,6 +76,7 @@ public class PolicyLoadTest {
             private final java.util.concurrent.atomic.AtomicLong g = new java.util.concurrent.atomic.AtomicLong();
             public long generation() { return g.incrementAndGet(); } // never cache: every check sees the database
             public void invalidate() { }
+            public io.coffer.api.store.Position applied() { return null; }
         });
         assertEquals("alice is in ops, which owns prod, which owns prod/db",
                 Access.ALLOWED, perms.check("myorg:user:alice", "myorg:policy:prod/db", "update"));
