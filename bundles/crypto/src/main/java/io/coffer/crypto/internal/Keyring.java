@@ -86,8 +86,6 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     private volatile String masterKeyId;
     private volatile int current;
     private volatile String lockedReason = "not unlocked yet";
-    /** The provider the server-key file names while we wait for it to arrive. */
-    private volatile String waitingFor;
     private volatile boolean writable;
     private volatile DataKeyRotation rotation;
     /** Tests: rotations stop (as if the node were killed) after this many batches; negative = never. */
@@ -135,7 +133,9 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     public void addProvider(KeyProvider provider) {
         providers.put(provider.name(), provider);
         ScheduledExecutorService bg = background;
-        if (bg != null && lockedReason != null && provider.name().equals(waitingFor)) {
+        // Any arrival while locked triggers an attempt (not only the awaited provider's: an attempt running right
+        // now may not have recorded what it waits for yet).
+        if (bg != null && lockedReason != null) {
             bg.execute(() -> tryUnlock("master-key provider '" + provider.name() + "' arrived"));
         }
     }
@@ -209,7 +209,6 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
             protection = contents.provider;
             masterKeyId = contents.keyId;
             writable = !replica;
-            waitingFor = null;
             lockedReason = null;
             if (writable && keys.size() > 1) {
                 // Older versions are destroyed only when unused: more than one means a rotation did not finish.
@@ -227,7 +226,6 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
     private byte[] unwrapRoot(ServerKeyFile.Contents contents) {
         KeyProvider p = providers.get(contents.provider);
         if (p == null) {
-            waitingFor = contents.provider;
             throw new IllegalStateException("the server key is wrapped by master-key provider '" + contents.provider
                     + "' (key " + contents.keyId + "), which is not available on this node: install and configure "
                     + "feature coffer-keyprovider-" + contents.provider + "; the node unlocks when it arrives");
