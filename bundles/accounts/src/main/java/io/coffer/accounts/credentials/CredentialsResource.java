@@ -153,7 +153,8 @@ public class CredentialsResource {
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
         String hash = OpenBSDBCrypt.generate(password.toCharArray(), salt, 12);
-        write(self, "password_hash", sealer.seal(hash.getBytes(StandardCharsets.US_ASCII), self), "password-change");
+        write(self, "password_hash", sealer.seal(hash.getBytes(StandardCharsets.US_ASCII), self + "#password"),
+                "password-change");
         return Response.noContent().build();
     }
 

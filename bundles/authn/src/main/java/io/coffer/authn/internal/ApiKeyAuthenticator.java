@@ -258,7 +258,8 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
                 byte[] k = rs.getBytes(1);
                 s.apiKey = k == null ? null : sealer.open(k, roleId);
                 byte[] h = rs.getBytes(2);
-                s.passwordHash = h == null ? null : sealer.open(h, roleId);
+                // Its own context: an API key and a password hash can't be swapped within the row unnoticed.
+                s.passwordHash = h == null ? null : sealer.open(h, roleId + "#password");
                 Timestamp exp = rs.getTimestamp(3);
                 s.expiration = exp == null ? null : exp.toInstant();
                 Array cidrs = rs.getArray(4);

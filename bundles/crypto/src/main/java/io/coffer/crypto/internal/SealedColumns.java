@@ -32,7 +32,7 @@ final class SealedColumns {
     static final List<Column> ALL = List.of(
             new Column("secrets", "value", "resource_id || '#' || version", "resource_id || '#' || version"),
             new Column("credentials", "api_key", "role_id", "role_id"),
-            new Column("credentials", "password_hash", "role_id", "role_id"),
+            new Column("credentials", "password_hash", "role_id", "role_id || '#password'"),
             new Column("signing_keys", "private_key", "account", "'authn:' || account"),
             new Column("host_factory_tokens", "token", "encode(token_sha256, 'hex')",
                     "'hf-token:' || encode(token_sha256, 'hex')"));
