@@ -35,14 +35,22 @@ FIRST_KEY="$COFFER_API_KEY"
 # folder: database files, WAL, PostgreSQL and Karaf logs.
 AUTH="Authorization: Token token=\"$TOKEN\""
 MARKER="coffer-marker-$RANDOM$RANDOM-value"
-POLICY=$'- !variable db/password\n- !host app\n- !permit { role: !host app, privileges: [ read, execute ], resource: !variable db/password }\n'
-check "a policy loads (201)" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" --data-binary "$POLICY" "$COFFER_URL/policies/demo/policy/root")" = 201
+POLICY=$'- !variable db/password\n- !host app\n- !user pwuser\n- !permit { role: !host app, privileges: [ read, execute ], resource: !variable db/password }\n'
+LOADED="$(curl -s -w '\n%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" --data-binary "$POLICY" "$COFFER_URL/policies/demo/policy/root")"
+check "a policy loads (201)" test "${LOADED##*$'\n'}" = 201
+# A password with a marker too: it must live only as a sealed bcrypt hash.
+PWUSER_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["created_roles"]["demo:user:pwuser"]["api_key"])' "${LOADED%$'\n'*}")"
+PW_MARKER="PwMarker-$RANDOM$RANDOM-Xy!9"
+check "a password with a marker is set (204)" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -u "pwuser:$PWUSER_KEY" -X PUT --data-binary "$PW_MARKER" "$COFFER_URL/authn/demo/password")" = 204
+check "... and logs in" test "$(curl -s --cacert "$COFFER_CA" -u "pwuser:$PW_MARKER" "$COFFER_URL/authn/demo/login")" = "$PWUSER_KEY"
 check "a secret is set (201)" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" --data-binary "$MARKER" "$COFFER_URL/secrets/demo/variable/db%2Fpassword")" = 201
 check "the secret reads back" test "$(curl -s --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/secrets/demo/variable/db%2Fpassword")" = "$MARKER"
 runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "$((5433 + OFF))" -d coffer -c CHECKPOINT 2>/dev/null \
   || /usr/lib/postgresql/15/bin/psql -X -q -h "$D/pg/run" -p "$((5433 + OFF))" -U postgres -d coffer -c CHECKPOINT
 B64="$(printf %s "$MARKER" | base64 -w0 | tr -d '=')"; HEX="$(printf %s "$MARKER" | od -An -tx1 | tr -d ' \n')"
 check "the marker is nowhere in the node's folder (plain, base64, hex)" bash -c '! grep -rqaF -e "$1" -e "$2" -e "$3" "$4"' _ "$MARKER" "$B64" "$HEX" "$D"
+PB64="$(printf %s "$PW_MARKER" | base64 -w0 | tr -d '=')"; PHEX="$(printf %s "$PW_MARKER" | od -An -tx1 | tr -d ' \n')"
+check "the password marker is nowhere in the node's folder (plain, base64, hex)" bash -c '! grep -rqaF -e "$1" -e "$2" -e "$3" "$4"' _ "$PW_MARKER" "$PB64" "$PHEX" "$D"
 
 # Warm reads need no database: freeze every PostgreSQL process (SIGSTOP), then check a token, a permission and a
 # secret; thaw afterwards.
