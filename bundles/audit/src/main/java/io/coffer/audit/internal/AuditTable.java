@@ -1,0 +1,64 @@
+package io.coffer.audit.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import io.coffer.api.audit.AuditEvent;
+
+/** Batch inserts into {@code audit_events}; the event id is the key, so a batch written twice is stored once. */
+final class AuditTable {
+    private static final String INSERT = "INSERT INTO audit_events (id, at, msgid, priority, request_id, client_ip,"
+            + " role_id, resource_id, operation, success, structured_data, message, line)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT (id) DO NOTHING";
+
+    private AuditTable() {
+    }
+
+    /**
+     * @return {@code false} when the database is a replica (in recovery): nothing was written, the events are not
+     *     for this node's table
+     */
+    static boolean insert(DataSource ds, List<AuditEvent> batch) throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                if (rs.next() && rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+                for (AuditEvent e : batch) {
+                    ps.setObject(1, e.id());
+                    ps.setObject(2, OffsetDateTime.ofInstant(e.time(), ZoneOffset.UTC));
+                    ps.setString(3, e.msgid());
+                    ps.setShort(4, (short) e.priority());
+                    ps.setString(5, e.requestId());
+                    ps.setString(6, e.clientIp());
+                    ps.setString(7, e.user());
+                    ps.setString(8, e.structuredData().getOrDefault(AuditEvent.SUBJECT, java.util.Map.of())
+                            .get("resource"));
+                    ps.setString(9, e.operation());
+                    ps.setBoolean(10, e.success());
+                    ps.setString(11, JsonLine.structuredData(new StringBuilder(), e.structuredData()).toString());
+                    ps.setString(12, Rfc5424.stripControls(e.message()));
+                    ps.setString(13, Rfc5424.line(e));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+            return true;
+        }
+    }
+}
