@@ -179,6 +179,19 @@ public final class AuditEvent {
         }
 
         /**
+         * Both request fields at once, as resources have them.
+         *
+         * @param requestIdAttribute the request's {@link AuditEvent#REQUEST_ID} attribute (a string, or {@code null})
+         * @param clientIp the client's address
+         * @return this
+         */
+        public Builder request(Object requestIdAttribute, String clientIp) {
+            this.requestId = requestIdAttribute instanceof String ? (String) requestIdAttribute : null;
+            this.clientIp = clientIp;
+            return this;
+        }
+
+        /**
          * Sets the acting role and adds {@code auth@43868 user=} at this point of the SD order.
          *
          * @param roleId the authenticated role id, or {@code not-found}

@@ -18,6 +18,12 @@ import javax.ws.rs.core.Response;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 
 import io.coffer.api.authn.AuthnException;
 
@@ -26,6 +32,9 @@ import io.coffer.api.authn.AuthnException;
 @Path("/authn/{account}")
 public class AuthnResource {
     private final ApiKeyAuthenticator authn;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public AuthnResource(@Reference ApiKeyAuthenticator authn) {
@@ -36,10 +45,18 @@ public class AuthnResource {
     @Path("login")
     public Response login(@PathParam("account") String account, @HeaderParam("Authorization") String authorization,
             @Context HttpServletRequest request) {
+        String login;
         try {
-            return Response.ok(authn.loginBasic(account, authorization, request.getRemoteAddr()),
-                    MediaType.TEXT_PLAIN_TYPE).build();
+            login = ApiKeyAuthenticator.parseBasic(authorization)[0];
         } catch (AuthnException e) {
+            login = null;
+        }
+        try {
+            byte[] key = authn.loginBasic(account, authorization, request.getRemoteAddr());
+            audit("login", account, login, null, request);
+            return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
+        } catch (AuthnException e) {
+            audit("login", account, login, e, request);
             return failure(e);
         }
     }
@@ -52,18 +69,45 @@ public class AuthnResource {
         try {
             byte[] token = authn.authenticate(account, login, body == null ? new byte[0] : body,
                     request.getRemoteAddr());
+            audit("authenticate", account, login, null, request);
             if (wantsBase64(acceptEncoding)) {
                 return Response.ok(Base64.getEncoder().encodeToString(token), MediaType.TEXT_PLAIN_TYPE)
                         .header("Content-Encoding", "base64").build();
             }
             return Response.ok(token, MediaType.APPLICATION_JSON_TYPE).build();
         } catch (AuthnException e) {
+            audit("authenticate", account, login, e, request);
             return failure(e);
         } finally {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
         }
+    }
+
+    /** One {@code authn} event (conjur-api §6); the credential never reaches it. */
+    private void audit(String operation, String account, String login, AuthnException failure,
+            HttpServletRequest request) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        String role;
+        try {
+            role = ApiKeyAuthenticator.roleId(account, login);
+        } catch (AuthnException e) {
+            role = "not-found";
+        }
+        String service = account + ":webservice:conjur/authn";
+        String verb = operation.equals("login") ? (failure == null ? "successfully logged in" : "failed to login")
+                : (failure == null ? "successfully authenticated" : "failed to authenticate");
+        String error = failure == null ? "" : ": " + (failure.status() == 401 ? "CONJ00002E Invalid credentials"
+                : failure.getMessage());
+        a.record(AuditEvent.builder("authn", operation, failure == null)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr())
+                .subject("role", role).user(role).sd(AuditEvent.AUTH, "authenticator", "authn")
+                .sd(AuditEvent.AUTH, "service", service)
+                .message(role + " " + verb + " with authenticator authn service " + service + error).build());
     }
 
     /** 401 bodies are empty, as Conjur sends them; 429 says why and when to come back. */

@@ -13,6 +13,13 @@ import javax.ws.rs.core.Context;
 import javax.ws.rs.core.MediaType;
 
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 
 import io.coffer.api.authn.Identity;
 
@@ -22,6 +29,9 @@ import io.coffer.api.authn.Identity;
 public class WhoamiResource {
     /** Request attribute under which the token filter leaves the verified {@link Identity}. */
     static final String IDENTITY = "coffer.identity";
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -29,6 +39,13 @@ public class WhoamiResource {
         Identity id = (Identity) request.getAttribute(IDENTITY);
         if (id == null) {
             throw new javax.ws.rs.NotAuthorizedException("Token");
+        }
+        Audit a = audit;
+        if (a != null) {
+            a.record(AuditEvent.builder("identity-check", "check", true)
+                    .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr())
+                    .subject("role", id.roleId()).user(id.roleId())
+                    .message(id.roleId() + " checked its identity using whoami").build());
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("client_ip", request.getRemoteAddr());

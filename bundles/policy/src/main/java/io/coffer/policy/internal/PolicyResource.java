@@ -26,9 +26,14 @@ import javax.ws.rs.core.Response;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.authn.Credentials;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
@@ -50,6 +55,9 @@ public class PolicyResource {
     private final Database db;
     private final Permissions permissions;
     private final PolicyLoader loader;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public PolicyResource(@Reference Database db, @Reference Permissions permissions,
@@ -106,7 +114,40 @@ public class PolicyResource {
         if (who == null || !who.account().equals(account)) {
             return Response.status(401).build();
         }
-        return load(mode, account, id, dryRun, body, who.roleId(), request.getRemoteAddr());
+        Response r;
+        try {
+            r = load(mode, account, id, dryRun, body, who.roleId(), request.getRemoteAddr());
+        } catch (RuntimeException e) {
+            auditLoad(request, who.roleId(), account + ":policy:" + id, mode, dryRun, null);
+            throw e;
+        }
+        auditLoad(request, who.roleId(), account + ":policy:" + id, mode, dryRun, r);
+        return r;
+    }
+
+    /**
+     * One {@code policy} event per load (this slice; Conjur writes one per changed row): the load's outcome and the
+     * policy version, or the error the client was told ({@code null} response: an unexpected error).
+     */
+    private void auditLoad(HttpServletRequest request, String user, String policyId, String mode, boolean dryRun,
+            Response r) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        boolean ok = r != null && r.getStatus() < 300;
+        Object entity = r == null ? null : r.getEntity();
+        Object version = ok && entity instanceof Map ? ((Map<?, ?>) entity).get("version") : null;
+        Object error = !ok && entity instanceof Map && ((Map<?, ?>) entity).get("error") instanceof Map
+                ? ((Map<?, ?>) ((Map<?, ?>) entity).get("error")).get("message") : null;
+        String op = dryRun ? "validate" : mode.equals("POST") ? "create" : "update";
+        a.record(AuditEvent.builder("policy", op, ok)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .subject().policy(policyId, version == null ? null : version.toString())
+                .message(ok ? user + (dryRun ? " validated policy " : " loaded policy ") + policyId
+                        + (version == null ? "" : " version " + version)
+                        : "Failed to load policy: " + (error != null ? error : r == null ? "internal error"
+                        : "HTTP " + r.getStatus())).build());
     }
 
     /**

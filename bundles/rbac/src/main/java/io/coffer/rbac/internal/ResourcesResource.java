@@ -29,6 +29,8 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
@@ -56,6 +58,9 @@ public class ResourcesResource {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Sealer sealer;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public ResourcesResource(@Reference Database db, @Reference Permissions permissions) {
@@ -113,12 +118,14 @@ public class ResourcesResource {
             if (role != null) {
                 // The caller must have the role it asks about (member or owner, transitively).
                 if (!has(who.roleId(), role)) {
+                    auditCheck(request, who, role, priv, resourceId, false);
                     return Response.status(403).build();
                 }
                 subject = role;
             }
-            return permissions.check(subject, resourceId, priv) == Access.ALLOWED
-                    ? Response.noContent().build() : Response.status(404).build();
+            boolean allowed = permissions.check(subject, resourceId, priv) == Access.ALLOWED;
+            auditCheck(request, who, role, priv, resourceId, true);
+            return allowed ? Response.noContent().build() : Response.status(404).build();
         }
         if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
             return notFound(account, kind, id);
@@ -302,6 +309,22 @@ public class ResourcesResource {
         }
         int v = Integer.parseInt(s);
         return v < min ? null : v;
+    }
+
+    /** One {@code check} event (conjur-api §6): the check ran (whatever it answered), or was refused. */
+    private void auditCheck(HttpServletRequest request, Identity who, String role, String priv, String resourceId,
+            boolean ran) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        String user = who.roleId();
+        a.record(AuditEvent.builder("check", "check", ran)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .subject("resource", resourceId).subject("role", role != null ? role : user)
+                .subject("privilege", priv)
+                .message(user + (ran ? " successfully" : " failed to") + " checked if "
+                        + (role == null ? "they" : role) + " can " + priv + " " + resourceId).build());
     }
 
     static Identity identity(HttpServletRequest request) {

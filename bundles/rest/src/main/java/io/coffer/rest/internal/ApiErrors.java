@@ -8,6 +8,7 @@ import javax.ws.rs.ext.ExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.audit.AuditOverloadedException;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
 import io.coffer.api.rest.ApiError;
@@ -55,6 +56,10 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
                 return Response.fromResponse(out).header("Allow", r.getHeaderString("Allow")).build();
             }
             return out;
+        }
+        if (e instanceof AuditOverloadedException) {
+            // The action was not recorded, so it was not served: the client may retry.
+            return error(503, "audit_overloaded", "this node's audit trail is behind; retry shortly");
         }
         if (e instanceof KeysLockedException) {
             return error(503, "keys_locked", "this node's keys are locked; an operator must unlock them");

@@ -23,6 +23,11 @@ import javax.ws.rs.core.Response;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import io.coffer.api.audit.Audit;
 
 import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
@@ -45,6 +50,9 @@ public class BatchSecretsResource {
     private final Sealer sealer;
     private final Permissions permissions;
     private final SecretCache cache;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public BatchSecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
@@ -75,6 +83,7 @@ public class BatchSecretsResource {
         }
         for (String id : ids) {
             if (permissions.check(who.roleId(), id, "execute") != Access.ALLOWED) {
+                SecretsResource.audit(audit, request, who, "fetch", id, null, "Forbidden");
                 return Response.status(403).build();
             }
         }
@@ -91,6 +100,8 @@ public class BatchSecretsResource {
             for (String id : ids) {
                 byte[] v = values.get(id);
                 if (v == null) {
+                    SecretsResource.audit(audit, request, who, "fetch", id, null, "CONJ00076E Variable " + id
+                            + " is empty or not found.");
                     return SecretsResource.error(404, "not_found", "CONJ00076E Variable " + id
                             + " is empty or not found.");
                 }
@@ -109,6 +120,10 @@ public class BatchSecretsResource {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("secrets unavailable: " + e.getSQLState(), e);
+        }
+        // One event per variable, recorded before any value leaves (a full audit queue answers 503 instead).
+        for (String id : ids) {
+            SecretsResource.audit(audit, request, who, "fetch", id, null, null);
         }
         Response.ResponseBuilder r = Response.ok(out, MediaType.APPLICATION_JSON_TYPE);
         return base64 ? r.header("Content-Encoding", "base64").build() : r.build();

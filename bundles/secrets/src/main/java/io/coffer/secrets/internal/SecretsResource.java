@@ -19,6 +19,10 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 
 import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.Sealer;
@@ -44,6 +48,9 @@ public class SecretsResource {
     /** Present on the Leader only (coffer-write); read per request. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile SecretWriter writer;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public SecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
@@ -63,9 +70,12 @@ public class SecretsResource {
         String resourceId = account + ":" + kind + ":" + id;
         Access access = permissions.check(who.roleId(), resourceId, "execute");
         if (access == Access.INVISIBLE) {
+            audit(audit, request, who, "fetch", resourceId, null, "CONJ00076E Variable " + resourceId
+                    + " is empty or not found.");
             return missing(resourceId);
         }
         if (access != Access.ALLOWED) {
+            audit(audit, request, who, "fetch", resourceId, null, "Forbidden");
             return Response.status(403).build();
         }
         Integer wanted = null;
@@ -78,8 +88,11 @@ public class SecretsResource {
         try {
             SecretCache.Entry e = cache.get(resourceId, wanted);
             if (e == null) {
+                audit(audit, request, who, "fetch", resourceId, wanted, "CONJ00076E Variable " + resourceId
+                        + " is empty or not found.");
                 return missing(resourceId);
             }
+            audit(audit, request, who, "fetch", resourceId, wanted, null);
             byte[] value = sealer.open(e.sealed, SecretWriter.context(resourceId, e.version));
             return Response.ok(value).type(e.mimeType != null && e.mimeType.matches("[\\w.+-]+/[\\w.+-]+")
                     ? e.mimeType : MediaType.APPLICATION_OCTET_STREAM).build();
@@ -129,15 +142,37 @@ public class SecretsResource {
                 return Response.status(201).build();
             }
             if (body == null || new String(body, java.nio.charset.StandardCharsets.ISO_8859_1).isBlank()) {
+                audit(audit, request, who, "update", resourceId, null, "'value' may not be empty");
                 return error(422, "argument_error", "'value' may not be empty");
             }
             w.append(resourceId, body);
+            audit(audit, request, who, "update", resourceId, null, null);
             return Response.status(201).build();
         } finally {
             if (body != null) {
                 Arrays.fill(body, (byte) 0);
             }
         }
+    }
+
+    /**
+     * One {@code fetch} or {@code update} event (conjur-api §6): ids and the version only, never the value.
+     *
+     * @param error {@code null} on success, else the error the client was told
+     */
+    static void audit(Audit a, HttpServletRequest request, Identity who, String op, String resourceId,
+            Integer version, String error) {
+        if (a == null) {
+            return;
+        }
+        String user = who.roleId();
+        String what = (version == null ? "" : "version " + version + " of ") + resourceId;
+        String done = op.equals("fetch") ? " fetched " : " updated ";
+        a.record(AuditEvent.builder(op, op, error == null)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .subject("resource", resourceId).subject("version", version == null ? null : version.toString())
+                .message(error == null ? user + done + what : user + " tried to " + op + " " + what + ": " + error)
+                .build());
     }
 
     private static Response missing(String resourceId) {
