@@ -86,11 +86,27 @@ check "once the Standby is back, the write completes" test -n "$P3"
 check "... and the Follower reads it" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P3" "$COFFER_READ_URL$SECRET_PATH")" = v3
 check "n2 is the synchronous Standby again" eventually 30 bash -c '[[ "$(sync_state standby_n2)" == streaming/sync ]]'
 
+# Replacement allowed (replace.after.seconds): a gone synchronous Standby is replaced by one holding every commit it
+# had acknowledged, and the waiting write completes.
+printf 'replace.after.seconds = 2\n' >"$B/n1/etc/io.coffer.replication.cfg"
+sleep 3
+"$ROOT/coffer" stop --dir "$B/n2" >/dev/null 2>&1
+W2="$(mktemp)"; ( write v3b >"$W2" ) & WPID=$!
+for _ in $(seq 1 60); do kill -0 "$WPID" 2>/dev/null || break; sleep 0.5; done
+check "with replacement allowed, the write completes while n2 is down" test -n "$(cat "$W2")"
+check "n3 is now the synchronous Standby" eventually 30 bash -c '[[ "$(sync_state standby_n3)" == streaming/sync ]]'
+"$ROOT/coffer" start --dir "$B/n2" >/dev/null 2>"$B.n2.err"
+check "n2 is back, asynchronous" eventually 60 bash -c '[[ "$(sync_state standby_n2)" == streaming/async ]]'
+printf 'replace.after.seconds = 0\n' >"$B/n1/etc/io.coffer.replication.cfg"
+wait "$WPID" 2>/dev/null
+SYNC=n3
+SYNC_URL="$NODE_n3_URL"; SYNC_HEALTH="$NODE_n3_HEALTH_URL"
+
 # The SDK reads through the Follower (a host's API key, as an application would).
 APP_KEY="$("${CURL[@]}" -X PUT -H "$AUTH" "$COFFER_URL/authn/demo/api_key?role=host:app")"
 (cd "$ROOT" && CONJUR_APPLIANCE_URL="$COFFER_READ_URL" CONJUR_ACCOUNT=demo CONJUR_AUTHN_LOGIN=host/app \
    CONJUR_AUTHN_API_KEY="$APP_KEY" CONJUR_CERT_FILE="$COFFER_CA" CONJUR_AUTO_UPDATE_TOKEN=true \
-   COFFER_FOLLOWER_VARIABLE=cluster/db COFFER_FOLLOWER_VALUE=v3 \
+   COFFER_FOLLOWER_VARIABLE=cluster/db COFFER_FOLLOWER_VALUE=v3b \
    mvn -B -q -pl compat verify -Dcoffer.compat.run=true -Dit.test=FollowerReadIT)
 check "the official Conjur SDK reads a secret through the Follower" test $? -eq 0
 
@@ -103,12 +119,12 @@ echo wrong-passphrase >"$B.badpass"
 check "a wrong passphrase opens nothing" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --port-offset "$5" >/dev/null 2>&1' _ "$ROOT" "$B.seed" "$B.badpass" "$B/n5" "$((OFF + 40))"
 OUT5="$("$ROOT/coffer" start --seed "$B.seed" --passphrase-file "$B.pass" --dir "$B/n5" --port-offset "$((OFF + 40))" 2>"$B.n5.err")"
 check "the seed enrols Follower n5" bash -c 'grep -q "^NODE_n5_ROLE=follower" <<<"$1"' _ "$OUT5" || tail -20 "$B.n5.err" >&2
-check "... which serves the secret" test "$("${CURL[@]}" -H "$AUTH" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v3
+check "... which serves the secret" test "$("${CURL[@]}" -H "$AUTH" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v3b
 check "the same seed is refused the second time" bash -c '! "$1/coffer" start --seed "$2" --passphrase-file "$3" --dir "$4" --port-offset "$5" >/dev/null 2>"$4.err" && grep -q "already consumed" "$4.err"' _ "$ROOT" "$B.seed" "$B.pass" "$B/n6" "$((OFF + 50))"
 
-# Manual failover prepared: Follower n5 is re-pointed (no restart) at the synchronous Standby n2, cascading from it.
-N2PG="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$B/n2/etc/io.coffer.postgres.cfg" | tr -d '[:space:]')"
-check "coffer:rebase re-points Follower n5 at n2" bash -c '"$1/coffer" shell --dir "$2" coffer:rebase --upstream "127.0.0.1:$3" | grep -q re-pointed' _ "$ROOT" "$B/n5" "$N2PG"
+# Manual failover prepared: Follower n5 is re-pointed (no restart) at the synchronous Standby, cascading from it.
+N2PG="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$B/$SYNC/etc/io.coffer.postgres.cfg" | tr -d '[:space:]')"
+check "coffer:rebase re-points Follower n5 at the synchronous Standby" bash -c '"$1/coffer" shell --dir "$2" coffer:rebase --upstream "127.0.0.1:$3" | grep -q re-pointed' _ "$ROOT" "$B/n5" "$N2PG"
 check "... where it streams" eventually 30 bash -c 'curl -s "http://127.0.0.1:$1/health" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$((OFF + 40 + 8444))" "$N2PG"
 
 # The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
@@ -116,16 +132,16 @@ kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2
 sleep 1
 T2="$("${CURL[@]}" --data-binary "$APP_KEY" "$COFFER_READ_URL/authn/demo/host%2Fapp/authenticate" | base64 -w0)"
 check "with the Leader killed, the Follower authenticates" test -n "$T2"
-check "... and serves the secret" test "$("${CURL[@]}" -H "Authorization: Token token=\"$T2\"" "$COFFER_READ_URL$SECRET_PATH")" = v3
+check "... and serves the secret" test "$("${CURL[@]}" -H "Authorization: Token token=\"$T2\"" "$COFFER_READ_URL$SECRET_PATH")" = v3b
 check "... and reports itself degraded, still a healthy replica" eventually 20 bash -c 'curl -s "$1" | grep -q "\"degraded\"" && [[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/replica")" == 200 ]]' _ "$NODE_n4_HEALTH_URL"
 
 # Manual failover: promote the synchronous Standby; it takes writes and still has every acknowledged one.
-check "coffer:promote on n2 succeeds" bash -c '"$1/coffer" shell --dir "$2" coffer:promote | grep -q promoted' _ "$ROOT" "$B/n2"
-check "n2 answers /health/leader" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/leader")" == 200 ]]' _ "$NODE_n2_HEALTH_URL"
-check "n2 holds the last acknowledged write" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v3
-check "n2 takes writes" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$1" -H "$2" --data-binary v4 "$3")" == 201 ]]' _ "$COFFER_CA" "$AUTH" "$NODE_n2_URL$SECRET_PATH"
-check "n2 reads it back" test "$("${CURL[@]}" -H "$AUTH" "$NODE_n2_URL$SECRET_PATH")" = v4
-P5="$(curl -s -D - -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" --data-binary v5 "$NODE_n2_URL$SECRET_PATH" | sed -n 's/^X-Coffer-Position: *//Ip' | tr -d '\r')"
+check "coffer:promote on the synchronous Standby succeeds" bash -c '"$1/coffer" shell --dir "$2" coffer:promote | grep -q promoted' _ "$ROOT" "$B/$SYNC"
+check "the promoted Standby answers /health/leader" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/leader")" == 200 ]]' _ "$SYNC_HEALTH"
+check "it holds the last acknowledged write" test "$("${CURL[@]}" -H "$AUTH" "$SYNC_URL$SECRET_PATH")" = v3b
+check "it takes writes" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$1" -H "$2" --data-binary v4 "$3")" == 201 ]]' _ "$COFFER_CA" "$AUTH" "$SYNC_URL$SECRET_PATH"
+check "it reads it back" test "$("${CURL[@]}" -H "$AUTH" "$SYNC_URL$SECRET_PATH")" = v4
+P5="$(curl -s -D - -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" --data-binary v5 "$SYNC_URL$SECRET_PATH" | sed -n 's/^X-Coffer-Position: *//Ip' | tr -d '\r')"
 check "the new Leader's writes carry its new timeline" bash -c '[[ "${1%%/*}" -ge 2 ]]' _ "$P5"
 check "Follower n5 follows the new Leader: it reads the write at its position" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P5" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v5
 

@@ -79,11 +79,16 @@ psql_ -c "UPDATE secrets s SET value = o.value FROM secrets o
 "$ROOT/coffer" start --dir "$D" >/dev/null 2>"$D.err"; RC=$?; (( RC == 0 )) || tail -25 "$D.err" >&2
 check "after a restart the node unlocks by itself through KMS (healthy start)" test "$RC" -eq 0
 check "... and serves the same secret" test "$(read_secret)" = "$MARKER"
+eventually_grep() {  # eventually_grep SECONDS PATTERN FILE: the audit writer drains its queue asynchronously
+  local deadline=$((SECONDS + $1))
+  until grep -qE "$2" "$3" 2>/dev/null; do (( SECONDS < deadline )) || return 1; sleep 0.5; done
+}
 for v in a b c; do
   T="$(curl -s -w '\n%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/secrets/demo/variable/keys%2F$v")"
   check "tampered keys/$v: 500 sealed_value_invalid, no value" bash -c '[[ "${1##*$'"'"'\n'"'"'}" == 500 ]] && grep -q sealed_value_invalid <<<"$1" && ! grep -q "$2" <<<"$1"' _ "$T" "$MARKER"
 done
 check "... and the failure is in the node's log" grep -q "a stored value failed to open" "$D/data/log/karaf.log"
+check "... and in the audit trail, as an integrity failure" eventually_grep 10 'integrity.*a stored value failed its integrity check' "$D/data/audit/audit.log"
 
 R="$(sh_ coffer:keys-rotate-master --provider hsm)"
 check "keys-rotate-master swaps KMS for the HSM online" grep -q "now wrapped by hsm key coffer-master (was kms key arn:" <<<"$R"

@@ -41,11 +41,6 @@ final class Primary {
     }
 
     Map<String, Object> tick(Connection c, Replication.Config config) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO heartbeat(id, node, beat_at) VALUES (1, ?, now()) "
-                + "ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, beat_at = EXCLUDED.beat_at")) {
-            ps.setString(1, node.name());
-            ps.executeUpdate();
-        }
         List<Map<String, Object>> replicas = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT application_name, state, "
                 + "sync_state, flush_lsn::text, replay_lsn::text, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
@@ -65,10 +60,33 @@ final class Primary {
         if (config.synchronous()) {
             named = keepOneSynchronous(c, named, replicas, config.replace_after_seconds());
         }
+        beat(c);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("synchronous_standby", named);
         m.put("replicas", replicas);
         return m;
+    }
+
+    /**
+     * Stamps the heartbeat without waiting for the synchronous Standby: a beat is a measurement, not data, and a tick
+     * that waited for a gone Standby could never name its replacement.
+     */
+    private void beat(Connection c) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement(); PreparedStatement ps = c.prepareStatement("INSERT INTO heartbeat(id, "
+                + "node, beat_at) VALUES (1, ?, now()) ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, "
+                + "beat_at = EXCLUDED.beat_at")) {
+            st.execute("SET LOCAL synchronous_commit TO local");
+            ps.setString(1, node.name());
+            ps.executeUpdate();
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
     }
 
     private String keepOneSynchronous(Connection c, String named, List<Map<String, Object>> replicas,

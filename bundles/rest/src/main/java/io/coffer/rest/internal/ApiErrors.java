@@ -1,6 +1,10 @@
 package io.coffer.rest.internal;
 
+import java.util.function.Supplier;
+
+import javax.servlet.http.HttpServletRequest;
 import javax.ws.rs.WebApplicationException;
+import javax.ws.rs.core.Context;
 import javax.ws.rs.core.MediaType;
 import javax.ws.rs.core.Response;
 import javax.ws.rs.ext.ExceptionMapper;
@@ -8,7 +12,10 @@ import javax.ws.rs.ext.ExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.audit.AuditOverloadedException;
+import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
 import io.coffer.api.rest.ApiError;
@@ -19,6 +26,15 @@ import io.coffer.api.rest.ApiError;
  */
 public class ApiErrors implements ExceptionMapper<Throwable> {
     private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
+
+    private final Supplier<Audit> audit;
+
+    @Context
+    private HttpServletRequest servletRequest;
+
+    ApiErrors(Supplier<Audit> audit) {
+        this.audit = audit;
+    }
 
     static Response error(int status, String code, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(ApiError.of(code, message)).build();
@@ -67,9 +83,31 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
         if (e instanceof SealException) {
             // The message names no plaintext or key material (SealException's contract).
             LOG.error("a stored value failed to open: {}", e.getMessage());
+            recordTamper(e.getMessage());
             return error(500, "sealed_value_invalid", "a stored value failed its integrity check; see the node's log");
         }
         LOG.error("unexpected error serving a request", e);
         return error(500, "internal_error", "internal error; see the node's log");
+    }
+
+    /** A value that fails its integrity check is evidence of tampering: it goes to the audit trail too. */
+    private void recordTamper(String what) {
+        Audit a = audit.get();
+        HttpServletRequest req = servletRequest;
+        if (a == null || req == null) {
+            return;
+        }
+        try {
+            Identity who = (Identity) req.getAttribute(ApiError.IDENTITY);
+            AuditEvent.Builder b = AuditEvent.builder("integrity", "open", false)
+                    .request(req.getAttribute(AuditEvent.REQUEST_ID), req.getRemoteAddr())
+                    .message("a stored value failed its integrity check: " + what);
+            if (who != null) {
+                b.user(who.roleId());
+            }
+            a.record(b.build());
+        } catch (RuntimeException auditFailure) {
+            LOG.error("the integrity failure could not be audited: {}", auditFailure.getMessage());
+        }
     }
 }

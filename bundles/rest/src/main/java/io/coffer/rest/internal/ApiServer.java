@@ -53,6 +53,9 @@ public class ApiServer {
     private volatile Changes changes;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile io.coffer.api.crypto.KeyState keys;
+    /** Where an integrity failure is recorded, when the audit bundle runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.audit.Audit audit;
     /** Installed authenticators, for /info. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<io.coffer.api.authn.Authenticator> authenticators = new CopyOnWriteArrayList<>();
@@ -96,7 +99,7 @@ public class ApiServer {
         f.setAddress("/");
         List<Object> providers = new ArrayList<>();
         providers.add(new JacksonJsonProvider());
-        providers.add(new ApiErrors());
+        providers.add(new ApiErrors(() -> audit));
         providers.add(new RequestIds());
         providers.add(new RoleGate(node));
         providers.add(new KeysGate(() -> keys));
