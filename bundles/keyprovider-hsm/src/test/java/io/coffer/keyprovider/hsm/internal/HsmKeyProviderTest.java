@@ -71,6 +71,15 @@ public class HsmKeyProviderTest {
     public void thePinComesFromTheEnvironmentOrAnOwnerOnlyFile() throws Exception {
         Path dir = Files.createTempDirectory("coffer-hsm-pin");
         Path pin = dir.resolve("pin");
+        try {
+            pinSources(dir, pin);
+        } finally {
+            Files.deleteIfExists(pin);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private void pinSources(Path dir, Path pin) throws Exception {
         Files.writeString(pin, SoftHsm.PIN + "\n");
         Files.setPosixFilePermissions(pin, PosixFilePermissions.fromString("r--------"));
         assertEquals("coffer-master", SoftHsm.provider(library, "coffer-master", "COFFER_NO_SUCH_VAR", pin.toString())
