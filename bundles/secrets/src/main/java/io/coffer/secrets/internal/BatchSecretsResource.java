@@ -34,8 +34,6 @@ import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.secrets.SecretWriter;
-import io.coffer.api.store.Changes;
-import io.coffer.api.store.Database;
 
 /**
  * {@code GET /secrets?variable_ids=a:variable:x,a:variable:y} with Conjur's batch rules (conjur-api §1.2): authorisation
@@ -55,11 +53,11 @@ public class BatchSecretsResource {
     private volatile Audit audit;
 
     @Activate
-    public BatchSecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
-            @Reference Changes changes) {
+    public BatchSecretsResource(@Reference SecretCache cache, @Reference Sealer sealer,
+            @Reference Permissions permissions) {
         this.sealer = sealer;
         this.permissions = permissions;
-        this.cache = new SecretCache(db, changes);
+        this.cache = cache;
     }
 
     @GET

@@ -7,14 +7,20 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
 import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
  * Sealed secret versions kept in memory between changes, so a warm read is a map lookup and a decryption: values
- * stay sealed here (opened per request), and an entry computed while the data changed is not kept.
+ * stay sealed here (opened per request), and an entry computed while the data changed is not kept. One cache serves
+ * single and batch reads alike.
  */
-final class SecretCache {
+@Component(service = SecretCache.class)
+public class SecretCache {
     /** A stored version: sealed value and the variable's MIME type annotation. */
     static final class Entry {
         final int version;
@@ -36,7 +42,8 @@ final class SecretCache {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private volatile long generation = -1;
 
-    SecretCache(Database db, Changes changes) {
+    @Activate
+    public SecretCache(@Reference Database db, @Reference Changes changes) {
         this.db = db;
         this.changes = changes;
     }

@@ -30,8 +30,6 @@ import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
 import io.coffer.api.secrets.SecretWriter;
-import io.coffer.api.store.Changes;
-import io.coffer.api.store.Database;
 
 /**
  * {@code GET|POST /secrets/{account}/{kind}/{id}} (conjur-api §1.2). Reads run on every node; a POST needs the
@@ -53,11 +51,10 @@ public class SecretsResource {
     private volatile Audit audit;
 
     @Activate
-    public SecretsResource(@Reference Database db, @Reference Sealer sealer, @Reference Permissions permissions,
-            @Reference Changes changes) {
+    public SecretsResource(@Reference SecretCache cache, @Reference Sealer sealer, @Reference Permissions permissions) {
         this.sealer = sealer;
         this.permissions = permissions;
-        this.cache = new SecretCache(db, changes);
+        this.cache = cache;
     }
 
     @GET
