@@ -13,7 +13,8 @@ cluster_cleanup() { "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || tr
 trap cluster_cleanup EXIT
 
 echo "cluster: nodes under $B, port offset $OFF" >&2
-OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 1 2>"$B.err")"; RC=$?
+# --manual-failover: these cases drive promotion and re-pointing by hand (tests/failover.sh covers etcd).
+OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 1 --manual-failover 2>"$B.err")"; RC=$?
 check "cluster start exits 0" test "$RC" -eq 0 || { tail -40 "$B.err" >&2; }
 check "stdout is only KEY=VALUE or # lines" bash -c '! grep -vE "^([A-Za-z_][A-Za-z0-9_]*=.*|#.*)$" <<<"$1"' _ "$OUT"
 eval "$OUT"
