@@ -32,6 +32,16 @@ public class FeaturesGraphTest {
     }
 
     @Test
+    public void onlyTheLeaderAndStandbysTakePartInTheElection() {
+        for (String role : new String[] {"coffer-leader", "coffer-standby"}) {
+            assertTrue(role, graph.closure(role).contains("coffer-election"));
+        }
+        for (String role : new String[] {"coffer-follower", "coffer-dr-standby", "coffer-core", "coffer-write"}) {
+            assertFalse(role + " reaches coffer-election", graph.closure(role).contains("coffer-election"));
+        }
+    }
+
+    @Test
     public void followerAndStandbysNeverReachTheWriteSide() {
         Set<String> writeBundles = graph.writeOnlyBundles();
         assertTrue("coffer-write has bundles of its own", writeBundles.stream().anyMatch(b -> b.contains("accounts")));

@@ -1,21 +1,14 @@
 package io.coffer.replication.command;
 
-import java.util.Dictionary;
-import java.util.EnumSet;
-import java.util.Hashtable;
-
-import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 import io.coffer.api.NodeIdentity;
 import io.coffer.api.NodeRole;
-import io.coffer.api.replication.ReplicationStrategy;
+import io.coffer.api.replication.Promoter;
 
 /**
  * {@code coffer:promote}: manual failover on a Standby or DR Standby. Promotes the database, makes the node's role
@@ -26,16 +19,10 @@ import io.coffer.api.replication.ReplicationStrategy;
 @Command(scope = "coffer", name = "promote", description = "Promote this Standby to Leader (manual failover)")
 public class PromoteCommand implements Action {
     @Reference
-    private ReplicationStrategy replication;
+    private Promoter promoter;
 
     @Reference
     private NodeIdentity node;
-
-    @Reference
-    private ConfigurationAdmin configAdmin;
-
-    @Reference
-    private FeaturesService features;
 
     @Option(name = "--force", description = "Promote a Follower too (it has no write bundles to become a Leader with "
             + "until they are installed; normally promote a Standby)")
@@ -50,12 +37,7 @@ public class PromoteCommand implements Action {
         if (role == NodeRole.FOLLOWER && !force) {
             throw new IllegalStateException("node " + node.name() + " is a Follower; promote a Standby (or use --force)");
         }
-        replication.promote();
-        Configuration cfg = configAdmin.getConfiguration("io.coffer.node", null);
-        Dictionary<String, Object> props = cfg.getProperties() != null ? cfg.getProperties() : new Hashtable<>();
-        props.put("role", NodeRole.LEADER.id());
-        cfg.update(props);
-        features.installFeature("coffer-write", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
+        promoter.promoteToLeader();
         System.out.println("node " + node.name() + " promoted: its database is writable, its role is leader and the "
                 + "write side is installed; re-point the other replicas at it");
         return null;

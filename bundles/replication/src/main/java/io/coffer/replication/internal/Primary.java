@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.coffer.api.NodeIdentity;
+import io.coffer.api.election.Leadership;
 import io.coffer.api.store.Position;
 
 /**
@@ -26,7 +27,9 @@ import io.coffer.api.store.Position;
  * it stays named while it is away, so commits wait for it rather than complete unreplicated (never a false success).
  * Only when {@code replace_after_seconds} allows it is another Standby named, and only one that has flushed
  * everything the gone one had acknowledged. Followers and DR Standbys (application names {@code follower_*},
- * {@code dr_standby_*}) are never synchronous.
+ * {@code dr_standby_*}) are never synchronous. In an auto-failover cluster the choice is recorded in etcd
+ * ({@link Leadership#recordSynchronous}) before it is set, and is not set when it can't be recorded: etcd then never
+ * promotes a Standby the Leader did not wait for.
  */
 final class Primary {
     private static final Logger LOG = LoggerFactory.getLogger(Primary.class);
@@ -40,7 +43,7 @@ final class Primary {
         this.node = node;
     }
 
-    Map<String, Object> tick(Connection c, Replication.Config config) throws SQLException {
+    Map<String, Object> tick(Connection c, Replication.Config config, Leadership leadership) throws SQLException {
         List<Map<String, Object>> replicas = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT application_name, state, "
                 + "sync_state, flush_lsn::text, replay_lsn::text, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
@@ -58,7 +61,11 @@ final class Primary {
         }
         String named = synchronousName(c);
         if (config.synchronous()) {
-            named = keepOneSynchronous(c, named, replicas, config.replace_after_seconds());
+            if (named != null && leadership != null) {
+                // Named before election ran (or before this node led): make sure etcd knows it.
+                leadership.recordSynchronous(named);
+            }
+            named = keepOneSynchronous(c, named, replicas, config.replace_after_seconds(), leadership);
         }
         beat(c);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -90,7 +97,7 @@ final class Primary {
     }
 
     private String keepOneSynchronous(Connection c, String named, List<Map<String, Object>> replicas,
-            int replaceAfter) throws SQLException {
+            int replaceAfter, Leadership leadership) throws SQLException {
         Map<String, Object> current = null;
         List<Map<String, Object>> standbys = new ArrayList<>();
         for (Map<String, Object> r : replicas) {
@@ -105,6 +112,9 @@ final class Primary {
         if (named == null) {
             if (!standbys.isEmpty()) {
                 String first = (String) standbys.get(0).get("name");
+                if (!recorded(leadership, first)) {
+                    return null;
+                }
                 name(c, first);
                 LOG.info("named {} the synchronous Standby: commits now wait for it", first);
                 return first;
@@ -130,6 +140,9 @@ final class Primary {
             if (flushed != null && (syncFlushed == null
                     || Long.compareUnsigned(Position.lsn(flushed), Position.lsn(syncFlushed)) >= 0)) {
                 String next = (String) s.get("name");
+                if (!recorded(leadership, next)) {
+                    return named;
+                }
                 name(c, next);
                 LOG.warn("replaced the synchronous Standby {} (gone {} s) by {}", named, (now - syncGoneSince) / 1000,
                         next);
@@ -138,6 +151,14 @@ final class Primary {
             }
         }
         return named;
+    }
+
+    private static boolean recorded(Leadership leadership, String applicationName) {
+        if (leadership == null || leadership.recordSynchronous(applicationName)) {
+            return true;
+        }
+        LOG.warn("{} not named the synchronous Standby: etcd could not record it first", applicationName);
+        return false;
     }
 
     private static String synchronousName(Connection c) throws SQLException {

@@ -16,6 +16,8 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -68,6 +70,9 @@ public class Replication implements ReplicationStrategy, HealthCheck {
     private volatile boolean inRecovery;
     private volatile Map<String, Object> status = Map.of("state", "starting");
     private volatile String error;
+    /** Present in an auto-failover cluster: the synchronous Standby is recorded there before it is named. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.election.Leadership leadership;
 
     @Activate
     public Replication(@Reference Database db, @Reference NodeIdentity node, Config config) {
@@ -96,7 +101,7 @@ public class Replication implements ReplicationStrategy, HealthCheck {
                 rs.next();
                 inRecovery = rs.getBoolean(1);
             }
-            Map<String, Object> s = inRecovery ? replica.tick(c) : primary.tick(c, config);
+            Map<String, Object> s = inRecovery ? replica.tick(c) : primary.tick(c, config, leadership);
             status = s;
             error = null;
         } catch (SQLException | RuntimeException e) {

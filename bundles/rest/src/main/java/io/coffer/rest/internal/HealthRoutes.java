@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.coffer.api.NodeRole;
+import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthReport;
 import io.coffer.api.health.HealthService;
 
@@ -42,9 +43,11 @@ final class HealthRoutes {
             }
             case "/health/leader": {
                 HealthReport r = health.report();
-                // Standalone and manual-failover clusters: the healthy node whose role is leader. Election (etcd)
-                // adds its own check, so once it exists a Leader without the lease is unhealthy here too.
-                boolean ok = r.ok() && r.role() == NodeRole.LEADER;
+                // Standalone and manual-failover clusters: the healthy node whose role is leader. In an
+                // auto-failover cluster election's check says whether this node holds the etcd leader key.
+                ComponentHealth election = r.components().get("election");
+                boolean ok = r.ok() && r.role() == NodeRole.LEADER
+                        && (election == null || Boolean.TRUE.equals(election.details().get("holds_leadership")));
                 return Optional.of(new Answer(ok ? 200 : UNHEALTHY, r.toMap()));
             }
             case "/health/replica": {

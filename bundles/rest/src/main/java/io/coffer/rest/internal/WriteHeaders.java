@@ -13,12 +13,14 @@ import javax.ws.rs.container.ContainerResponseContext;
 import javax.ws.rs.container.ContainerResponseFilter;
 
 import io.coffer.api.NodeIdentity;
+import io.coffer.api.election.Leadership;
 import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
  * Write responses carry who acknowledged them and where in the log they landed (architecture §8):
- * {@code X-Coffer-Node}, {@code X-Coffer-Epoch} (the PostgreSQL timeline until election exists) and
+ * {@code X-Coffer-Node}, {@code X-Coffer-Epoch} (the etcd leader key's create_revision in an auto-failover
+ * cluster, else the PostgreSQL timeline) and
  * {@code X-Coffer-Position} ({@code timeline/LSN}, read after the write committed: an upper bound of its commit).
  * It also tells the read caches that this node changed data, before the client gets its answer.
  */
@@ -29,11 +31,14 @@ public class WriteHeaders implements ContainerResponseFilter {
     private final NodeIdentity node;
     private final Supplier<Database> database;
     private final Supplier<Changes> changes;
+    private final Supplier<Leadership> leadership;
 
-    WriteHeaders(NodeIdentity node, Supplier<Database> database, Supplier<Changes> changes) {
+    WriteHeaders(NodeIdentity node, Supplier<Database> database, Supplier<Changes> changes,
+            Supplier<Leadership> leadership) {
         this.node = node;
         this.database = database;
         this.changes = changes;
+        this.leadership = leadership;
     }
 
     @Override
@@ -56,7 +61,9 @@ public class WriteHeaders implements ContainerResponseFilter {
                 ResultSet rs = st.executeQuery(
                         "SELECT timeline_id, pg_current_wal_lsn()::text FROM pg_control_checkpoint()")) {
             if (rs.next()) {
-                response.getHeaders().putSingle("X-Coffer-Epoch", rs.getLong(1));
+                Leadership l = leadership.get();
+                long epoch = l != null && l.epoch() > 0 ? l.epoch() : rs.getLong(1);
+                response.getHeaders().putSingle("X-Coffer-Epoch", epoch);
                 response.getHeaders().putSingle("X-Coffer-Position", rs.getLong(1) + "/" + rs.getString(2));
             }
         } catch (SQLException e) {

@@ -21,11 +21,19 @@ public class HealthPortTest {
     private HealthPort port;
     private volatile boolean dbOk = true;
     private volatile NodeRole role = NodeRole.LEADER;
+    /** null: no election (standalone); else whether election's check says this node holds the leader key */
+    private volatile Boolean holdsKey;
 
     private HealthPort start() throws Exception {
-        port = new HealthPort(() -> new HealthReport("n1", role, 5,
-                Map.of("database", dbOk ? ComponentHealth.ok(Map.of("version", "15.18"))
-                        : ComponentHealth.failed(Map.of("error", "down"))), true),
+        port = new HealthPort(() -> {
+            Map<String, ComponentHealth> checks = new java.util.HashMap<>();
+            checks.put("database", dbOk ? ComponentHealth.ok(Map.of("version", "15.18"))
+                    : ComponentHealth.failed(Map.of("error", "down")));
+            if (holdsKey != null) {
+                checks.put("election", ComponentHealth.ok(Map.of("holds_leadership", holdsKey)));
+            }
+            return new HealthReport("n1", role, 5, checks, true);
+        },
                 new HealthPort.Config() {
                     public Class<? extends Annotation> annotationType() { return HealthPort.Config.class; }
                     public String health_address() { return "127.0.0.1"; }
@@ -63,6 +71,21 @@ public class HealthPortTest {
         assertEquals(502, send("GET", "/health").statusCode());
         assertEquals(502, send("GET", "/health/replica").statusCode());
         assertEquals("liveness ignores the database", 200, send("GET", "/health/live").statusCode());
+    }
+
+    @Test
+    public void inAnAutoFailoverClusterOnlyTheHolderOfTheLeaderKeyIsTheLeader() throws Exception {
+        start();
+        holdsKey = true;
+        assertEquals(200, send("GET", "/health/leader").statusCode());
+        holdsKey = false;
+        assertEquals("a Leader without the key is no Leader to a load balancer", 502,
+                send("GET", "/health/leader").statusCode());
+        assertEquals("... though still a healthy node", 200, send("GET", "/health").statusCode());
+        role = NodeRole.STANDBY;
+        holdsKey = true;
+        assertEquals("a Standby holding the key is not the Leader until promoted", 502,
+                send("GET", "/health/leader").statusCode());
     }
 
     @Test

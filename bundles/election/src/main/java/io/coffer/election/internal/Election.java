@@ -1,0 +1,509 @@
+package io.coffer.election.internal;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.coffer.api.NodeIdentity;
+import io.coffer.api.NodeRole;
+import io.coffer.api.crypto.KeyState;
+import io.coffer.api.election.Leadership;
+import io.coffer.api.health.ComponentHealth;
+import io.coffer.api.health.HealthCheck;
+import io.coffer.api.replication.Promoter;
+import io.coffer.api.replication.ReplicationStrategy;
+import io.coffer.api.store.Database;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
+
+/**
+ * This node in the auto-failover cluster (architecture §5). Active only where {@code io.coffer.election} is
+ * configured. Once a second (and at once when the leader key changes) it publishes its member key under its own
+ * lease, reads the leader key and acts on its role:
+ * <ul>
+ * <li>a Leader whose database is writable creates the leader key when it is vacant (and nobody else led since it
+ * last did), under a lease {@link LeaderLease} keeps alive; the key's create_revision is the epoch;</li>
+ * <li>the synchronous Standby recorded in etcd takes a vacant key in one txn and promotes itself
+ * ({@link Promoter});</li>
+ * <li>other Standbys re-point at the Leader the key names.</li>
+ * </ul>
+ */
+@Component(service = {Leadership.class, HealthCheck.class}, configurationPid = Election.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true)
+@Designate(ocd = Election.Config.class)
+public class Election implements Leadership, HealthCheck {
+    static final String PID = "io.coffer.election";
+    private static final Logger LOG = LoggerFactory.getLogger(Election.class);
+
+    @ObjectClassDefinition(name = "Coffer election", description = "Auto-failover on etcd: member keys, the leader "
+            + "key and its lease, promotion of the recorded synchronous Standby")
+    public @interface Config {
+        @AttributeDefinition(description = "etcd client URLs, comma-separated (the node's own member first)")
+        String endpoints();
+
+        @AttributeDefinition(description = "Cluster name: keys live under /coffer/<cluster>/")
+        String cluster() default "coffer";
+
+        @AttributeDefinition(description = "etcd user (empty: etcd without authentication)")
+        String user() default "";
+
+        @AttributeDefinition(description = "File holding the etcd user's password (owner-only)")
+        String password_file() default "";
+
+        @AttributeDefinition(description = "CA certificate (PEM) for etcd's TLS; empty: plain http endpoints")
+        String tls_ca() default "";
+
+        @AttributeDefinition(description = "This node's client certificate (PEM) for etcd")
+        String tls_cert() default "";
+
+        @AttributeDefinition(description = "This node's client key (PEM, PKCS#8) for etcd")
+        String tls_key() default "";
+
+        @AttributeDefinition(description = "host:port of this node's PostgreSQL as the others reach it")
+        String advertise_postgres() default "";
+
+        @AttributeDefinition(description = "Leader lease TTL in seconds (renewed every TTL/3; writes stop at "
+                + "TTL - margin without a renewal)")
+        int ttl_seconds() default 3;
+
+        @AttributeDefinition(description = "Milliseconds before the lease's earliest expiry at which a Leader "
+                + "stops accepting writes")
+        int fence_margin_millis() default 1000;
+
+        @AttributeDefinition(description = "How often the member key is refreshed and the leader key checked (ms)")
+        int refresh_millis() default 1000;
+    }
+
+    private final NodeIdentity node;
+    private final Keys keys;
+    private final Etcd etcd;
+    private final LeaderLease lease;
+    private final long ttl;
+    private final String advertisePostgres;
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coffer-election");
+        t.setDaemon(true);
+        return t;
+    });
+    private Watch.Watcher watcher;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile Database database;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile KeyState keyState;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile ReplicationStrategy replication;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile Promoter promoter;
+
+    private long memberLease;
+    private volatile String leaderName;
+    private volatile String recordedSync;
+    private volatile Map<String, Map<String, Object>> members = Map.of();
+    private volatile long lastContactNanos;
+    private volatile String error = "starting";
+    private String lastRefusal;
+    private long rebasedForEpoch;
+
+    @Activate
+    public Election(@Reference NodeIdentity node, Config config) throws IOException {
+        this.node = node;
+        this.keys = new Keys(config.cluster());
+        this.ttl = Math.max(2, config.ttl_seconds());
+        this.advertisePostgres = config.advertise_postgres();
+        List<String> endpoints = Arrays.stream(config.endpoints().split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).collect(Collectors.toList());
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("io.coffer.election: endpoints is empty");
+        }
+        byte[] password = config.password_file().isEmpty() ? new byte[0] : readPassword(config.password_file());
+        this.etcd = Etcd.connect(endpoints, config.user(), password, file(config.tls_ca()), file(config.tls_cert()),
+                file(config.tls_key()), Math.max(500, ttl * 1000 / 3));
+        Arrays.fill(password, (byte) 0);
+        long margin = Math.min(Math.max(0, config.fence_margin_millis()), ttl * 1000 / 2);
+        this.lease = new LeaderLease(etcd, ttl, margin, System::nanoTime);
+        lease.onGone(() -> loop.execute(this::tick));
+        loop.scheduleWithFixedDelay(this::tick, 0, Math.max(200, config.refresh_millis()), TimeUnit.MILLISECONDS);
+        loop.execute(this::watchLeader);
+        LOG.info("election: node {} in cluster '{}' on {} etcd endpoint(s), leader lease TTL {} s", node.name(),
+                config.cluster(), endpoints.size(), ttl);
+    }
+
+    private static File file(String path) {
+        return path == null || path.isEmpty() ? null : new File(path);
+    }
+
+    private static byte[] readPassword(String path) throws IOException {
+        byte[] b = Files.readAllBytes(Path.of(path));
+        int n = b.length;
+        while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) {
+            n--;
+        }
+        byte[] p = Arrays.copyOf(b, n);
+        Arrays.fill(b, (byte) 0);
+        return p;
+    }
+
+    @Deactivate
+    void deactivate() {
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+        // Stepping down on purpose: revoke at once, so the synchronous Standby need not wait for the TTL.
+        lease.release(lease.holds());
+        lease.close();
+        if (memberLease != 0) {
+            try {
+                etcd.revoke(memberLease, 1000);
+            } catch (RuntimeException e) {
+                // the member key lapses with its lease
+            }
+        }
+        etcd.close();
+    }
+
+    private void watchLeader() {
+        try {
+            watcher = etcd.watch(keys.leader(), () -> {
+                if (!loop.isShutdown()) {
+                    loop.execute(this::tick);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("election: could not watch the leader key ({}); checking it every refresh instead",
+                    e.getMessage());
+        }
+    }
+
+    /** What the node's database says: in recovery or not (null: unknown), its LSN and timeline. */
+    static final class DbState {
+        Boolean inRecovery;
+        String lsn;
+        Long timeline;
+    }
+
+    DbState dbState() {
+        DbState s = new DbState();
+        Database db = database;
+        if (db == null) {
+            return s;
+        }
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.setQueryTimeout(2);
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN "
+                    + "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text, CASE WHEN pg_is_in_recovery() "
+                    + "THEN (SELECT received_tli FROM pg_stat_wal_receiver) ELSE (SELECT timeline_id FROM "
+                    + "pg_control_checkpoint()) END")) {
+                if (rs.next()) {
+                    s.inRecovery = rs.getBoolean(1);
+                    s.lsn = rs.getString(2);
+                    s.timeline = rs.getObject(3) == null ? null : rs.getLong(3);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            // unknown: never a reason to promote
+        }
+        return s;
+    }
+
+    synchronized void tick() {
+        try {
+            DbState db = dbState();
+            publishMember(db);
+            Optional<KeyValue> leaderKv = etcd.get(keys.leader());
+            recordedSync = etcd.get(keys.sync()).map(kv -> Etcd.text(kv.getValue())).orElse(null);
+            Map<String, Map<String, Object>> m = new TreeMap<>();
+            for (KeyValue kv : etcd.list(keys.members())) {
+                String k = Etcd.text(kv.getKey());
+                try {
+                    m.put(k.substring(keys.members().length()), Json.read(Etcd.text(kv.getValue())));
+                } catch (IllegalArgumentException e) {
+                    m.put(k.substring(keys.members().length()), Map.of("error", "unreadable member record"));
+                }
+            }
+            members = Collections.unmodifiableMap(m);
+            lastContactNanos = System.nanoTime();
+            error = null;
+            Map<String, Object> leader = leaderKv.map(kv -> safeRead(Etcd.text(kv.getValue()))).orElse(null);
+            leaderName = leader == null ? null : String.valueOf(leader.get("name"));
+            act(db, leaderKv.orElse(null), leader);
+        } catch (RuntimeException e) {
+            if (error == null || !error.equals(e.getMessage())) {
+                LOG.warn("election: {}", e.getMessage());
+            }
+            error = e.getMessage();
+        }
+    }
+
+    private static Map<String, Object> safeRead(String json) {
+        try {
+            return Json.read(json);
+        } catch (IllegalArgumentException e) {
+            return Map.of("name", "?");
+        }
+    }
+
+    private void publishMember(DbState db) {
+        if (memberLease == 0 || etcd.keepAliveOnce(memberLease, ttl * 1000 / 3) == 0) {
+            memberLease = etcd.grant(ttl);
+        }
+        Map<String, Object> me = new LinkedHashMap<>();
+        me.put("name", node.name());
+        me.put("role", node.role().id());
+        me.put("healthy", db.inRecovery != null);
+        me.put("in_recovery", db.inRecovery);
+        me.put("lsn", db.lsn);
+        me.put("timeline", db.timeline);
+        String sync = recordedSync;
+        me.put("synchronous", sync != null && sync.equals(Candidate.applicationName(node.name())));
+        KeyState k = keyState;
+        me.put("keys_unlocked", k != null && k.unlocked());
+        me.put("postgres", advertisePostgres);
+        me.put("leader", lease.holds());
+        etcd.put(keys.member(node.name()), Json.write(me), memberLease);
+    }
+
+    private void act(DbState db, KeyValue leaderKv, Map<String, Object> leader) {
+        if (leaderKv != null && lease.leaseId() != 0 && leaderKv.getLease() == lease.leaseId()) {
+            return; // our key: LeaderLease renews it (and fences this node when it can't)
+        }
+        NodeRole role = node.role();
+        if (leaderKv == null) {
+            if (role == NodeRole.LEADER && Boolean.FALSE.equals(db.inRecovery)) {
+                lead(false);
+            } else if (role == NodeRole.STANDBY) {
+                KeyState k = keyState;
+                String refusal = Candidate.refusal(role, node.name(), db.inRecovery, k != null && k.unlocked(),
+                        promoter != null, recordedSync);
+                if (refusal == null) {
+                    if (lead(true)) {
+                        promote();
+                    }
+                } else if (!refusal.equals(lastRefusal)) {
+                    LOG.info("election: the leader key is vacant; node {} does not take it: {}", node.name(), refusal);
+                }
+                lastRefusal = refusal;
+            }
+            return;
+        }
+        if (role == NodeRole.STANDBY && Boolean.TRUE.equals(db.inRecovery) && leader != null) {
+            follow(leaderKv.getCreateRevision(), leader);
+        }
+    }
+
+    /**
+     * Takes the vacant leader key in one txn. A Standby's txn also requires etcd to still record it as the
+     * synchronous Standby; a Leader's requires that nobody else led since it last did.
+     */
+    private boolean lead(boolean asStandby) {
+        Cmp vacant = new Cmp(Etcd.bytes(keys.leader()), Cmp.Op.EQUAL, CmpTarget.createRevision(0));
+        Cmp second;
+        if (asStandby) {
+            second = new Cmp(Etcd.bytes(keys.sync()), Cmp.Op.EQUAL,
+                    CmpTarget.value(Etcd.bytes(Candidate.applicationName(node.name()))));
+        } else {
+            Optional<KeyValue> last = etcd.get(keys.lastLeader());
+            if (last.isPresent() && !node.name().equals(Etcd.text(last.get().getValue()))) {
+                String other = Etcd.text(last.get().getValue());
+                if (!other.equals(lastRefusal)) {
+                    LOG.warn("election: node {} is configured Leader but {} led since; it does not take the "
+                            + "leader key (and accepts no writes)", node.name(), other);
+                }
+                lastRefusal = other;
+                return false;
+            }
+            second = last.isPresent()
+                    ? new Cmp(Etcd.bytes(keys.lastLeader()), Cmp.Op.EQUAL, CmpTarget.modRevision(
+                            last.get().getModRevision()))
+                    : new Cmp(Etcd.bytes(keys.lastLeader()), Cmp.Op.EQUAL, CmpTarget.createRevision(0));
+        }
+        long sent = System.nanoTime();
+        long id = etcd.grant(ttl);
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("name", node.name());
+        value.put("postgres", advertisePostgres);
+        TxnResponse r;
+        try {
+            r = etcd.txn(new Cmp[] {vacant, second},
+                    Op.put(Etcd.bytes(keys.leader()), Etcd.bytes(Json.write(value)),
+                            PutOption.builder().withLeaseId(id).build()),
+                    Op.put(Etcd.bytes(keys.lastLeader()), Etcd.bytes(node.name()), PutOption.DEFAULT));
+        } catch (RuntimeException e) {
+            safeRevoke(id);
+            throw e;
+        }
+        if (!r.isSucceeded()) {
+            safeRevoke(id);
+            return false;
+        }
+        long epoch = r.getHeader().getRevision();
+        lease.hold(id, epoch, sent);
+        leaderName = node.name();
+        lastRefusal = null;
+        LOG.info("election: node {} holds the leader key, epoch {}", node.name(), epoch);
+        return true;
+    }
+
+    private void safeRevoke(long id) {
+        try {
+            etcd.revoke(id, 1000);
+        } catch (RuntimeException e) {
+            // lapses with its TTL
+        }
+    }
+
+    private void promote() {
+        Promoter p = promoter;
+        long t0 = System.nanoTime();
+        try {
+            p.promoteToLeader();
+            LOG.info("election: node {} promoted itself to Leader in {} ms (epoch {})", node.name(),
+                    (System.nanoTime() - t0) / 1_000_000, lease.epoch());
+        } catch (RuntimeException e) {
+            LOG.error("election: node {} took the leader key but could not promote: {}; releasing the key",
+                    node.name(), e.getMessage());
+            lease.release(true);
+        }
+    }
+
+    /** A Standby streams from the Leader the key names; re-pointed once per epoch when it does not. */
+    private void follow(long epoch, Map<String, Object> leader) {
+        ReplicationStrategy rs = replication;
+        Object pg = leader.get("postgres");
+        if (rs == null || pg == null || node.name().equals(leader.get("name")) || epoch == rebasedForEpoch) {
+            return;
+        }
+        Object upstream = rs.status().get("upstream");
+        String target = pg.toString();
+        if (target.equals(upstream)) {
+            rebasedForEpoch = epoch;
+            return;
+        }
+        int colon = target.lastIndexOf(':');
+        if (colon < 1) {
+            return;
+        }
+        try {
+            rs.rebase(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+            rebasedForEpoch = epoch;
+            LOG.info("election: node {} re-pointed at Leader {} ({})", node.name(), leader.get("name"), target);
+        } catch (RuntimeException e) {
+            LOG.warn("election: re-pointing at Leader {} failed: {}", leader.get("name"), e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ Leadership
+
+    @Override
+    public long epoch() {
+        return lease.epoch();
+    }
+
+    @Override
+    public boolean holdsLeadership() {
+        return lease.holds();
+    }
+
+    @Override
+    public Optional<String> leader() {
+        return Optional.ofNullable(leaderName);
+    }
+
+    @Override
+    public Map<String, Map<String, Object>> members() {
+        return members;
+    }
+
+    private volatile String recordedByMe;
+    private volatile long recordedInEpoch;
+
+    @Override
+    public boolean recordSynchronous(String applicationName) {
+        if (!lease.holds()) {
+            return false;
+        }
+        long epoch = lease.epoch();
+        if (applicationName.equals(recordedByMe) && recordedInEpoch == epoch && applicationName.equals(recordedSync)) {
+            return true;
+        }
+        try {
+            TxnResponse r = etcd.txn(new Cmp[] {new Cmp(Etcd.bytes(keys.leader()), Cmp.Op.EQUAL,
+                    CmpTarget.createRevision(epoch))},
+                    Op.put(Etcd.bytes(keys.sync()), Etcd.bytes(applicationName), PutOption.DEFAULT));
+            if (r.isSucceeded()) {
+                if (!applicationName.equals(recordedSync)) {
+                    LOG.info("election: recorded {} as the synchronous Standby (epoch {})", applicationName, epoch);
+                }
+                recordedByMe = applicationName;
+                recordedInEpoch = epoch;
+                recordedSync = applicationName;
+                return true;
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ HealthCheck
+
+    @Override
+    public String name() {
+        return "election";
+    }
+
+    @Override
+    public ComponentHealth check() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        boolean holds = lease.holds();
+        m.put("holds_leadership", holds);
+        m.put("leader", leaderName);
+        m.put("epoch", lease.epoch());
+        m.put("synchronous_standby", recordedSync);
+        m.put("members", members.keySet());
+        long sinceContact = (System.nanoTime() - lastContactNanos) / 1_000_000;
+        boolean reachable = error == null && lastContactNanos != 0 && sinceContact < 3 * ttl * 1000;
+        m.put("etcd", reachable ? "reachable" : "unreachable: " + error);
+        return reachable || holds ? ComponentHealth.ok(m) : ComponentHealth.failed(m);
+    }
+}
