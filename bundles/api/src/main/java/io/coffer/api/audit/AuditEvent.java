@@ -42,7 +42,7 @@ public final class AuditEvent {
     private final String message;
 
     private AuditEvent(Builder b) {
-        this.id = b.id != null ? b.id : UUID.randomUUID();
+        this.id = b.id != null ? b.id : io.coffer.api.RandomIds.uuid();
         this.time = b.time != null ? b.time : Instant.now();
         this.msgid = b.msgid;
         int facility = "identity-check".equals(b.msgid) ? 4 : 10;

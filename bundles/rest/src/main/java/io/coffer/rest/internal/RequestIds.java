@@ -1,6 +1,5 @@
 package io.coffer.rest.internal;
 
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 import javax.ws.rs.container.ContainerRequestContext;
@@ -8,6 +7,8 @@ import javax.ws.rs.container.ContainerRequestFilter;
 import javax.ws.rs.container.ContainerResponseContext;
 import javax.ws.rs.container.ContainerResponseFilter;
 import javax.ws.rs.container.PreMatching;
+
+import io.coffer.api.RandomIds;
 
 /**
  * {@code X-Request-Id}: a client's id is kept when it is at most 128 printable ASCII characters, otherwise replaced
@@ -21,7 +22,7 @@ public class RequestIds implements ContainerRequestFilter, ContainerResponseFilt
     private static final Pattern PRINTABLE = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
     static String accept(String offered) {
-        return offered != null && PRINTABLE.matcher(offered).matches() ? offered : UUID.randomUUID().toString();
+        return offered != null && PRINTABLE.matcher(offered).matches() ? offered : RandomIds.uuid().toString();
     }
 
     @Override

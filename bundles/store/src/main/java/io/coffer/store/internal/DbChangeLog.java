@@ -23,7 +23,7 @@ public class DbChangeLog implements ChangeLog {
 
     @Override
     public UUID append(Connection c, String account, String kind, String subject) throws SQLException {
-        UUID id = UUID.randomUUID();
+        UUID id = io.coffer.api.RandomIds.uuid();
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO change_log(write_id, account, kind, subject) VALUES (?, ?, ?, ?)")) {
             ps.setObject(1, id);
