@@ -541,7 +541,30 @@ public final class Bench {
         System.out.print(md);
         System.out.println();
         System.out.println("JSON: " + root.relativize(out));
+        List<String> broken = broken();
+        for (String b : broken) {
+            System.err.println("bench: FAILED: " + b);
+        }
         System.out.println(summary);
+        if (!broken.isEmpty()) {
+            System.exit(1);
+        }
+    }
+
+    /** What shows the benchmark itself didn't work (as opposed to a missed target): a scenario with no good answer. */
+    List<String> broken() {
+        List<String> out = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.fixed() != null && (r.rps() <= 0 || r.fixed().ok() == 0)) {
+                out.add(r.scenario() + " on " + r.node() + ": no request answered as expected (" + r.note() + ")");
+            }
+        }
+        if (json.path("visibility_lag").path("writes").asLong() > 0
+                && json.path("visibility_lag").path("failed").asLong() == json.path("visibility_lag").path("writes")
+                        .asLong()) {
+            out.add("visibility lag: no write became visible on the Follower");
+        }
+        return out;
     }
 
     Row find(String scenario, String node) {
