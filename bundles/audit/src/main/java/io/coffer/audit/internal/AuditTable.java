@@ -27,6 +27,15 @@ final class AuditTable {
      *     for this node's table
      */
     static boolean insert(DataSource ds, List<AuditEvent> batch) throws SQLException {
+        List<Formatted> f = new java.util.ArrayList<>(batch.size());
+        for (AuditEvent e : batch) {
+            f.add(Formatted.of(e));
+        }
+        return insertFormatted(ds, f);
+    }
+
+    /** The same, for events the writer has already rendered for the files. */
+    static boolean insertFormatted(DataSource ds, List<Formatted> batch) throws SQLException {
         try (Connection c = ds.getConnection()) {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
                 if (rs.next() && rs.getBoolean(1)) {
@@ -35,7 +44,8 @@ final class AuditTable {
             }
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-                for (AuditEvent e : batch) {
+                for (Formatted f : batch) {
+                    AuditEvent e = f.event();
                     ps.setObject(1, e.id());
                     ps.setObject(2, OffsetDateTime.ofInstant(e.time(), ZoneOffset.UTC));
                     ps.setString(3, e.msgid());
@@ -47,9 +57,9 @@ final class AuditTable {
                             .get("resource"));
                     ps.setString(9, e.operation());
                     ps.setBoolean(10, e.success());
-                    ps.setString(11, JsonLine.structuredData(new StringBuilder(), e.structuredData()).toString());
+                    ps.setString(11, f.structuredData());
                     ps.setString(12, Rfc5424.stripControls(e.message()));
-                    ps.setString(13, Rfc5424.line(e));
+                    ps.setString(13, f.line());
                     ps.addBatch();
                 }
                 ps.executeBatch();

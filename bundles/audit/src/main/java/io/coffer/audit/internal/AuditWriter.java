@@ -43,7 +43,7 @@ final class AuditWriter {
     private final RotatingFile json;
     private final RotatingFile text;
     /** Events in the files but not yet in the table (the database failed); bounded by the queue's capacity. */
-    private final List<AuditEvent> dbPending = new ArrayList<>();
+    private final List<Formatted> dbPending = new ArrayList<>();
     private final Thread thread;
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -92,8 +92,7 @@ final class AuditWriter {
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, batchMax - 1);
-                    writeFiles(batch);
-                    dbPending.addAll(batch);
+                    dbPending.addAll(writeFiles(batch));
                     batch.clear();
                 }
                 writeDatabase();
@@ -106,12 +105,15 @@ final class AuditWriter {
     }
 
     /** Retries the batch until both files took it: an event leaves the queue only to be written. */
-    private void writeFiles(List<AuditEvent> batch) {
+    private List<Formatted> writeFiles(List<AuditEvent> batch) {
+        List<Formatted> formatted = new ArrayList<>(batch.size());
         StringBuilder j = new StringBuilder(batch.size() * 400);
         StringBuilder t = new StringBuilder(batch.size() * 400);
         for (AuditEvent e : batch) {
-            j.append(JsonLine.of(e)).append('\n');
-            t.append(Rfc5424.line(e)).append('\n');
+            Formatted f = Formatted.of(e);
+            formatted.add(f);
+            j.append(f.json()).append('\n');
+            t.append(f.line()).append('\n');
         }
         for (int attempt = 0;; attempt++) {
             try {
@@ -122,7 +124,7 @@ final class AuditWriter {
                 written.addAndGet(batch.size());
                 lastWrite = Instant.now();
                 fileFailing = false;
-                return;
+                return formatted;
             } catch (IOException e) {
                 fail("audit files", e);
                 fileFailing = true;
@@ -148,7 +150,7 @@ final class AuditWriter {
         }
         try {
             for (int from = 0; from < dbPending.size(); from += batchMax) {
-                if (!AuditTable.insert(ds, dbPending.subList(from, Math.min(dbPending.size(), from + batchMax)))) {
+                if (!AuditTable.insertFormatted(ds, dbPending.subList(from, Math.min(dbPending.size(), from + batchMax)))) {
                     break; // a replica: its events are forwarded to the Leader (later slice), not stored here
                 }
             }

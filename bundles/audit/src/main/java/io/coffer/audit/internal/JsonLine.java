@@ -10,6 +10,11 @@ final class JsonLine {
     }
 
     static String of(AuditEvent e) {
+        return of(e, structuredData(new StringBuilder(128), e.structuredData()).toString());
+    }
+
+    /** @param structuredData the event's structured data, already rendered by {@link #structuredData} */
+    static String of(AuditEvent e, String structuredData) {
         StringBuilder b = new StringBuilder(384).append('{');
         field(b, "id", e.id().toString()).append(',');
         field(b, "time", Rfc5424.TIMESTAMP.format(e.time())).append(',');
@@ -19,7 +24,7 @@ final class JsonLine {
         field(b, "user", e.user()).append(',');
         field(b, "operation", e.operation()).append(',');
         field(b, "result", e.success() ? "success" : "failure").append(",\"sd\":");
-        structuredData(b, e.structuredData()).append(',');
+        b.append(structuredData).append(',');
         return field(b, "message", e.message()).append('}').toString();
     }
 

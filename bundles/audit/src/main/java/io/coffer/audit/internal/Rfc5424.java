@@ -42,8 +42,20 @@ final class Rfc5424 {
 
     /** Control characters (CR/LF included) would split or forge a line: they are removed. */
     static String stripControls(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        s.codePoints().filter(c -> !Character.isISOControl(c)).forEach(b::appendCodePoint);
+        int i = 0;
+        while (i < s.length() && !Character.isISOControl(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s; // the common case: nothing to remove, no copy
+        }
+        StringBuilder b = new StringBuilder(s.length()).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isISOControl(c)) {
+                b.append(c);
+            }
+        }
         return b.toString();
     }
 

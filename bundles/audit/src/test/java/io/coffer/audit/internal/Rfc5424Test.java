@@ -83,4 +83,21 @@ public class Rfc5424Test {
     public void noSecretBearingParameter() {
         AuditEvent.builder("update", "update", true).subject("value", "hunter2");
     }
+
+    @Test
+    public void controlsAreStrippedAndCleanTextIsKept() {
+        assertEquals("abcéd", Rfc5424.stripControls("a\nb\r\u0000c\u00e9\u0085d"));
+        String clean = "demo:user:admin fetched demo:variable:db/password";
+        assertTrue(clean == Rfc5424.stripControls(clean));
+        assertEquals("", Rfc5424.stripControls("\n\t"));
+    }
+
+    @Test
+    public void theJsonLineWithRenderedDataIsTheSameLine() {
+        AuditEvent e = AuditEvent.builder("fetch", "fetch", true).user("acct:user:alice")
+                .subject("resource", "acct:variable:x\"y]").build();
+        Formatted f = Formatted.of(e);
+        assertEquals(JsonLine.of(e), f.json());
+        assertEquals(Rfc5424.line(e), f.line());
+    }
 }

@@ -1,0 +1,14 @@
+package io.coffer.audit.internal;
+
+import io.coffer.api.audit.AuditEvent;
+
+/**
+ * An event with its lines rendered once, by the writer thread, for the files and then the table (each used to
+ * render them again).
+ */
+record Formatted(AuditEvent event, String structuredData, String json, String line) {
+    static Formatted of(AuditEvent e) {
+        String sd = JsonLine.structuredData(new StringBuilder(128), e.structuredData()).toString();
+        return new Formatted(e, sd, JsonLine.of(e, sd), Rfc5424.line(e));
+    }
+}
