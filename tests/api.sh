@@ -13,7 +13,7 @@ printf 'client_failures = 1000\n' >"$D/etc/io.coffer.authn.cfg"
 # The optional JWT authenticator, installed at run time as an operator would (offline, from system/).
 "$ROOT/coffer" shell --dir "$D" feature:install coffer-authn-jwt
 check "coffer-authn-jwt installs at run time" bash -c 'for i in $(seq 1 60); do [[ "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$1" -X POST "$2/authn-jwt/x/y/authenticate")" =~ ^(400|401)$ ]] && exit 0; sleep 0.5; done; exit 1' _ "$COFFER_CA" "$COFFER_URL"
-export COFFER_URL COFFER_CA COFFER_ACCOUNT COFFER_API_KEY
+export COFFER_URL COFFER_CA COFFER_ACCOUNT COFFER_API_KEY COFFER_DIR
 export CONJUR_APPLIANCE_URL CONJUR_ACCOUNT CONJUR_AUTHN_LOGIN CONJUR_AUTHN_API_KEY CONJUR_CERT_FILE CONJUR_AUTO_UPDATE_TOKEN
 (cd "$ROOT" && mvn -B -q -pl blackbox verify -Dcoffer.blackbox.run=true)
 check "the black-box suite passes against the node" test $? -eq 0

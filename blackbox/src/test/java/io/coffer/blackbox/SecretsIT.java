@@ -77,6 +77,34 @@ public class SecretsIT {
         assertEquals("s3cr3t value", get("/secrets/" + ACCOUNT + "/variable/" + ns + "/plain", reader).text());
     }
 
+    /**
+     * A successful read is audited exactly once, under the request id the client sent (the warm read answers before
+     * JAX-RS routing, and must audit as the route does); a hostile id is replaced by a UUID.
+     */
+    @Test
+    public void aReadIsAuditedOnceUnderItsRequestId() throws Exception {
+        String rid = "bb-" + java.util.UUID.randomUUID();
+        Api.Resp r = get(path("plain"), reader, "X-Request-Id", rid);
+        assertEquals(200, r.status);
+        assertEquals(rid, r.header("X-Request-Id"));
+        java.nio.file.Path audit = java.nio.file.Path.of(Api.env("COFFER_DIR"), "data", "audit", "audit.json");
+        long found = 0;
+        for (int i = 0; i < 50 && found == 0; i++) {
+            Thread.sleep(100);
+            try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(audit)) {
+                found = lines.filter(l -> l.contains("\"request_id\":\"" + rid + "\"")).peek(l -> {
+                    assertTrue(l, l.contains("\"msgid\":\"fetch\"") && l.contains("\"result\":\"success\"")
+                            && l.contains(ns + "/plain") && !l.contains("s3cr3t"));
+                }).count();
+            }
+        }
+        assertEquals(1, found);
+        Api.Resp hostile = get(path("plain"), reader, "X-Request-Id", "two words");
+        assertEquals(200, hostile.status);
+        assertTrue(hostile.header("X-Request-Id"),
+                hostile.header("X-Request-Id").matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+    }
+
     @Test
     public void getErrorsFollowVisibility() {
         Api.Resp hidden = get(path("hidden"), reader);
