@@ -39,6 +39,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class Bench {
     /** 64 bytes, the size of the baseline's body. */
     static final byte[] VALUE = Baseline.BODY;
+    /** Secret writes spread over this many variables, as rotation spreads over many secrets. */
+    static final int WRITE_VARIABLES = 100;
 
     final boolean smoke;
     final Path root;
@@ -164,8 +166,13 @@ public final class Bench {
             res.append(i == 0 ? "" : ", ").append("!variable v").append(i);
         }
         y.append("  - !variable w\n");
+        res.append(", !variable w");
+        for (int i = 0; i < WRITE_VARIABLES; i++) {
+            y.append("  - !variable w").append(i).append('\n');
+            res.append(", !variable w").append(i);
+        }
         y.append("  - !permit\n    role: !host app\n    privileges: [read, execute, update]\n    resources: [")
-                .append(res).append(", !variable w]\n");
+                .append(res).append("]\n");
         JsonNode created = api.loadPolicy(admin, "POST", "root", y.toString());
         String key = created.path("created_roles").path(api.account + ":host:bench/app").path("api_key").asText();
         if (key.isEmpty()) {
@@ -260,9 +267,9 @@ public final class Bench {
             rows.add(measure("secret GET", "Follower", follower.url,
                     Call.get("/secrets/" + acct + "/variable/bench%2Fv0", app, 200), gen));
             app = leader.tokenHeader("host/bench/app", appKey);
-            rows.add(measure("secret write", "Leader + sync Standby", leader.url,
-                    Call.post("/secrets/" + acct + "/variable/bench%2Fw", app, "application/octet-stream", VALUE,
-                            201), gen));
+            rows.add(measure("secret write (" + WRITE_VARIABLES + " variables, new values)", "Leader + sync Standby",
+                    leader.url, Call.post("/secrets/" + acct + "/variable/bench%2Fw{n}", app,
+                            "application/octet-stream", VALUE, 201).varying(WRITE_VARIABLES), gen));
         } finally {
             gen.stop();
         }

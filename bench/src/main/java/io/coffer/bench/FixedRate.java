@@ -58,7 +58,6 @@ final class FixedRate {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicReference<String> firstFailure = new AtomicReference<>();
-        String uri = baseUrl + call.path();
         long start = System.nanoTime();
         for (long i = 0; i < n; i++) {
             long due = start + (long) (i * interval);
@@ -66,13 +65,14 @@ final class FixedRate {
             while ((wait = due - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(wait);
             }
-            Request req = client.newRequest(uri).method(call.method()).timeout(30, TimeUnit.SECONDS);
+            Request req = client.newRequest(baseUrl + call.path(i)).method(call.method()).timeout(30, TimeUnit.SECONDS);
             for (Map.Entry<String, String> h : call.headers().entrySet()) {
                 req.header(h.getKey(), h.getValue());
             }
-            if (call.body() != null) {
+            byte[] body = call.body(i);
+            if (body != null) {
                 req.content(new BytesContentProvider(call.headers().getOrDefault("Content-Type", "text/plain"),
-                        call.body()));
+                        body));
             }
             req.send(new BufferingResponseListener(1 << 20) {
                 @Override

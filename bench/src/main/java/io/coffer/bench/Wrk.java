@@ -30,7 +30,7 @@ final class Wrk {
             try {
                 Files.writeString(script, lua(call), StandardCharsets.UTF_8);
                 String out = Nodes.run(List.of("wrk", "-t" + THREADS, "-c" + CONNECTIONS, "-d" + seconds + "s",
-                        "--timeout", "10s", "-s", script.toString(), baseUrl + call.path()), seconds + 60);
+                        "--timeout", "10s", "-s", script.toString(), baseUrl + call.path(0)), seconds + 60);
                 return parse(out, call.expect());
             } finally {
                 Files.deleteIfExists(script);
@@ -43,6 +43,16 @@ final class Wrk {
     static String lua(Call call) {
         StringBuilder s = new StringBuilder();
         s.append("wrk.method = ").append(str(call.method())).append('\n');
+        if (call.vary() > 0) {
+            // The same paths and bodies as Call.path(i) and Call.body(i).
+            s.append("counter = 0\n");
+            String[] around = call.path().split("\\{n\\}", 2);
+            s.append("function request()\n  counter = counter + 1\n")
+                    .append("  local path = ").append(str(around[0])).append(" .. tostring(counter % ")
+                    .append(call.vary()).append(") .. ").append(str(around.length > 1 ? around[1] : "")).append('\n')
+                    .append("  return wrk.format(nil, path, nil, string.format('%s-%058d', ").append(str(call.run()))
+                    .append(", counter))\nend\n");
+        }
         for (Map.Entry<String, String> h : call.headers().entrySet()) {
             s.append("wrk.headers[").append(str(h.getKey())).append("] = ").append(str(h.getValue())).append('\n');
         }
