@@ -138,6 +138,7 @@ public class Election implements Leadership, HealthCheck {
     private volatile String error = "starting";
     private String lastRefusal;
     private long rebasedForEpoch;
+    private boolean prepared;
 
     @Activate
     public Election(@Reference NodeIdentity node, Config config) throws IOException {
@@ -285,7 +286,8 @@ public class Election implements Leadership, HealthCheck {
 
     private void publishMember(DbState db) {
         if (memberLease == 0 || etcd.keepAliveOnce(memberLease, ttl * 1000 / 3) == 0) {
-            memberLease = etcd.grant(ttl);
+            // Twice the leader TTL: a promotion holds this loop for a second or more.
+            memberLease = etcd.grant(2 * ttl);
         }
         Map<String, Object> me = new LinkedHashMap<>();
         me.put("name", node.name());
@@ -326,9 +328,56 @@ public class Election implements Leadership, HealthCheck {
             }
             return;
         }
+        if (role == NodeRole.LEADER && leader != null && !node.name().equals(leader.get("name"))) {
+            demote(leader.get("name"));
+            return;
+        }
         if (role == NodeRole.STANDBY && Boolean.TRUE.equals(db.inRecovery) && leader != null) {
+            prepare();
             follow(leaderKv.getCreateRevision(), leader);
         }
+    }
+
+    /**
+     * Another node holds the leader key: this Leader was replaced (its lease lapsed while it was cut off or paused).
+     * It already takes no writes (it holds no key); it demotes itself so its API closes and nothing routes to it.
+     */
+    private void demote(Object newLeader) {
+        Promoter p = promoter;
+        lease.release(false);
+        if (p == null) {
+            return;
+        }
+        try {
+            p.demoteToStandby();
+            LOG.warn("election: node {} was replaced by {} and demoted itself", node.name(), newLeader);
+        } catch (RuntimeException e) {
+            LOG.warn("election: node {} was replaced by {} but could not demote itself: {}", node.name(), newLeader,
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * A Standby installs the write side once, ahead of any promotion (its routes stay closed until then), on a
+     * thread of its own: a feature install takes seconds, and this loop must keep watching the leader key meanwhile
+     * (a promotion that comes first simply waits for it).
+     */
+    private void prepare() {
+        Promoter p = promoter;
+        if (prepared || p == null) {
+            return;
+        }
+        prepared = true;
+        Thread t = new Thread(() -> {
+            try {
+                p.prepare();
+            } catch (RuntimeException e) {
+                LOG.warn("election: node {} could not prepare for promotion ({}); a promotion will install the "
+                        + "write side then", node.name(), e.getMessage());
+            }
+        }, "coffer-election-prepare");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**

@@ -126,8 +126,11 @@ final class Etcd implements AutoCloseable {
         try {
             return Math.max(0, await(client.getLeaseClient().keepAliveOnce(lease), "lease keep-alive", timeout).getTTL());
         } catch (EtcdException e) {
-            if (e.getCause() instanceof NoSuchLeaseException) {
-                return 0;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                // jetcd reports it as NoSuchLeaseException or as the server's error text, depending on the path.
+                if (t instanceof NoSuchLeaseException || String.valueOf(t.getMessage()).contains("lease not found")) {
+                    return 0;
+                }
             }
             throw e;
         }

@@ -182,10 +182,25 @@ public class ElectionTest {
         return condition.getAsBoolean();
     }
 
-    private static Promoter promoting(Node node, AtomicInteger calls) {
-        return () -> {
-            calls.incrementAndGet();
-            node.role = NodeRole.LEADER;
+    private final AtomicInteger prepares = new AtomicInteger();
+
+    private Promoter promoting(Node node, AtomicInteger calls) {
+        return new Promoter() {
+            @Override
+            public void promoteToLeader() {
+                calls.incrementAndGet();
+                node.role = NodeRole.LEADER;
+            }
+
+            @Override
+            public void prepare() {
+                prepares.incrementAndGet();
+            }
+
+            @Override
+            public void demoteToStandby() {
+                node.role = NodeRole.STANDBY;
+            }
         };
     }
 
@@ -220,6 +235,7 @@ public class ElectionTest {
         Election c = start(cn, true, true, promoting(cn, cPromoted));
         assertFalse("a Standby can't record a synchronous Standby", b.recordSynchronous("standby_c"));
         assertTrue(eventually(5_000, () -> b.members().keySet().containsAll(List.of("a", "b", "c"))));
+        assertTrue("both Standbys installed the write side ahead of time", eventually(5_000, () -> prepares.get() == 2));
 
         // The Leader's lease stops being renewed (as when its JVM is killed): the key lapses within the TTL.
         long t0 = System.nanoTime();
@@ -293,6 +309,20 @@ public class ElectionTest {
         Thread.sleep(2000);
         assertFalse(stale.holdsLeadership());
         assertTrue(probe.get("/coffer/t/leader").isEmpty());
+    }
+
+    @Test
+    public void aLeaderReplacedWhileCutOffDemotesItself() throws Exception {
+        Node an = new Node("a", NodeRole.LEADER);
+        Election a = start(an, false, true, promoting(an, new AtomicInteger()));
+        assertTrue(eventually(10_000, a::holdsLeadership));
+        // As if a's lease had lapsed while it was away and Standby z had taken over: z's key, z led last.
+        probe.revoke(probe.get("/coffer/t/leader").orElseThrow().getLease(), 2000);
+        probe.put("/coffer/t/leader", "{\"name\":\"z\",\"postgres\":\"127.0.0.1:2\"}", 0);
+        probe.put("/coffer/t/last_leader", "z", 0);
+        assertTrue("the replaced Leader demoted itself", eventually(5_000, () -> an.role == NodeRole.STANDBY));
+        assertFalse(a.holdsLeadership());
+        assertEquals("z", a.leader().orElse(null));
     }
 
     /** Simulates a crash of the Leader's JVM: its lease is no longer renewed (and not revoked). */

@@ -57,16 +57,62 @@ public class LeaderPromotion implements Promoter {
         replication.promote();
         long promoted = System.nanoTime();
         try {
-            Configuration cfg = ca.getConfiguration("io.coffer.node", null);
-            Dictionary<String, Object> props = cfg.getProperties() != null ? cfg.getProperties() : new Hashtable<>();
-            props.put("role", NodeRole.LEADER.id());
-            cfg.update(props);
-            fs.installFeature("coffer-write", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
+            // The write side first, the role last: once the role says leader (and /health/leader answers 200) the
+            // write routes exist.
+            installWriteSide(fs);
+            setRole(ca, NodeRole.LEADER);
         } catch (Exception e) {
             throw new IllegalStateException("the database was promoted but the node could not become the Leader: "
                     + e.getMessage(), e);
         }
-        LOG.info("node {} is the Leader: database promoted in {} ms, role and write side in {} ms", node.name(),
+        LOG.info("node {} is the Leader: database promoted in {} ms, write side and role in {} ms", node.name(),
                 (promoted - t0) / 1_000_000, (System.nanoTime() - promoted) / 1_000_000);
+    }
+
+    @Override
+    public synchronized void prepare() {
+        FeaturesService fs = features;
+        if (fs == null) {
+            throw new IllegalStateException("features service not available");
+        }
+        try {
+            if (installWriteSide(fs)) {
+                LOG.info("node {}: write side installed ahead of a promotion (closed while the role is {})",
+                        node.name(), node.role().id());
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not install the write side: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void demoteToStandby() {
+        ConfigurationAdmin ca = configAdmin;
+        if (ca == null) {
+            throw new IllegalStateException("configuration service not available: can't demote now");
+        }
+        try {
+            setRole(ca, NodeRole.STANDBY);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("could not demote: " + e.getMessage(), e);
+        }
+        LOG.warn("node {} demoted to standby: another node leads; its API is closed until it rejoins", node.name());
+    }
+
+    private static void setRole(ConfigurationAdmin ca, NodeRole role) throws java.io.IOException {
+        Configuration cfg = ca.getConfiguration("io.coffer.node", null);
+        Dictionary<String, Object> props = cfg.getProperties() != null ? cfg.getProperties() : new Hashtable<>();
+        props.put("role", role.id());
+        cfg.update(props);
+    }
+
+    /** @return true when it was installed now, false when it already was */
+    private static boolean installWriteSide(FeaturesService fs) throws Exception {
+        org.apache.karaf.features.Feature write = fs.getFeature("coffer-write");
+        if (write != null && fs.isInstalled(write)) {
+            return false;
+        }
+        fs.installFeature("coffer-write", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
+        return true;
     }
 }

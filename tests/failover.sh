@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Auto-failover with etcd, as real processes on loopback: Leader n1 and Standbys n2 (synchronous) and n3, each with
+# its own Karaf, PostgreSQL and etcd member (TLS, authentication on), started by ./coffer cluster start. A secret is
+# written and acknowledged; the Leader's JVM and PostgreSQL are killed with -9; the synchronous Standby must take the
+# leader key and accept writes within a bound, still holding the acknowledged secret, under a larger epoch; n3 must
+# follow it. Prints the failover time.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+OFF=${COFFER_TEST_PORT_OFFSET:-23000}
+BOUND_MS=${COFFER_FAILOVER_BOUND_MS:-8000}
+B="$(new_dir)"
+cluster_cleanup() { "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || true; cleanup; }
+# COFFER_TEST_KEEP=1 leaves the cluster running (and its folder) for a look afterwards.
+[[ -n "${COFFER_TEST_KEEP:-}" ]] || trap cluster_cleanup EXIT
+
+echo "failover: nodes under $B, port offset $OFF" >&2
+OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 0 2>"$B.err")"; RC=$?
+check "cluster start exits 0" test "$RC" -eq 0
+if (( RC != 0 )); then tail -40 "$B.err" >&2; summary failover; exit 1; fi
+check "stdout is only KEY=VALUE or # lines" bash -c '! grep -vE "^([A-Za-z_][A-Za-z0-9_]*=.*|#.*)$" <<<"$1"' _ "$OUT"
+eval "$OUT"
+check "each of the three nodes runs an etcd member" bash -c 'for p in "$@"; do [[ -n "$p" ]] && kill -0 "$p" || exit 1; done' _ \
+  "${NODE_n1_ETCD_PID:-}" "${NODE_n2_ETCD_PID:-}" "${NODE_n3_ETCD_PID:-}"
+check "etcd passwords are owner-read-only files" bash -c '[[ "$(stat -c %a "$1/n2/secrets/etcd.password")" == 400 && "$(stat -c %a "$1/n2/secrets/etcd-root.password")" == 400 ]]' _ "$B"
+ETCD_PORT="$(sed -n 's#^listen-client-urls: https://127.0.0.1:##p' "$B/n1/etcd/etcd.yaml")"
+E=(curl -s --max-time 5 --cacert "$B/n1/etcd/tls/ca.pem")
+check "etcd refuses a client without a certificate from the cluster CA" bash -c '! curl -s --max-time 5 --cacert "$1" "https://127.0.0.1:$2/health" >/dev/null' _ "$B/n1/etcd/tls/ca.pem" "$ETCD_PORT"
+check "etcd refuses reads without a user (authentication on)" bash -c '! ETCDCTL_API=3 etcdctl --endpoints "https://127.0.0.1:$2" --cacert "$1/ca.pem" --cert "$1/member.pem" --key "$1/member.key" get /coffer/coffer/leader >/dev/null 2>&1' _ "$B/n1/etcd/tls" "$ETCD_PORT"
+STATUS="$("$ROOT/coffer" cluster status --dir "$B" 2>/dev/null)"
+check "cluster status prints each node's etcd pid" bash -c 'grep -q "^NODE_n2_ETCD_PID=$2\$" <<<"$1"' _ "$STATUS" "${NODE_n2_ETCD_PID:-x}"
+
+election() {  # election HEALTH_URL FIELD: a field of the node's election check
+  curl -s --max-time 3 "$1" | python3 -c 'import json,sys
+try: print(json.load(sys.stdin).get("election",{}).get(sys.argv[1]))
+except Exception: print("")' "$2"
+}
+code() { curl -s -o /dev/null --max-time 3 -w '%{http_code}' "$1"; }
+eventually() { local deadline=$((SECONDS + $1)); shift; until "$@"; do (( SECONDS < deadline )) || return 1; sleep 0.5; done; }
+export -f election code
+check "n1 holds the leader key and answers /health/leader" eventually 30 bash -c '[[ "$(election "$1" holds_leadership)" == True && "$(code "$1/leader")" == 200 ]]' _ "$NODE_n1_HEALTH_URL"
+check "the Standbys don't" bash -c '[[ "$(code "$1/leader")" == 502 && "$(code "$2/leader")" == 502 ]]' _ "$NODE_n2_HEALTH_URL" "$NODE_n3_HEALTH_URL"
+check "etcd records n2 as the synchronous Standby" eventually 30 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n2 ]]' _ "$NODE_n1_HEALTH_URL"
+
+CURL=(curl -s --max-time 20 --cacert "$COFFER_CA")
+TOKEN="$("${CURL[@]}" --data-binary "$COFFER_API_KEY" "$COFFER_URL/authn/demo/admin/authenticate" | base64 -w0)"
+AUTH="Authorization: Token token=\"$TOKEN\""
+"${CURL[@]}" -o /dev/null -H "$AUTH" --data-binary $'- !variable failover/db\n' "$COFFER_URL/policies/demo/policy/root"
+SECRET_PATH="/secrets/demo/variable/failover%2Fdb"
+H="$(mktemp)"
+W="$("${CURL[@]}" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-1 "$COFFER_URL$SECRET_PATH")"
+EPOCH1="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
+check "a write on the Leader is acknowledged (201) by n1" bash -c '[[ "$1" == 201 ]] && grep -qi "^X-Coffer-Node: n1" "$2"' _ "$W" "$H"
+check "its epoch is the leader key's create_revision" test "$EPOCH1" = "$(election "$NODE_n1_HEALTH_URL" epoch)"
+
+# kill -9 the Leader's JVM and its PostgreSQL (its etcd member keeps running: the node's process died, not the host).
+T0=$(date +%s%3N)
+kill -9 "$NODE_n1_PID" "$NODE_n1_PG_PID" 2>/dev/null
+N2_URL="$NODE_n2_URL$SECRET_PATH"
+T_LEADER="" T_WRITE=""
+while (( $(date +%s%3N) - T0 < 60000 )); do
+  if [[ -z "$T_LEADER" && "$(code "$NODE_n2_HEALTH_URL/leader")" == 200 ]]; then
+    T_LEADER=$(( $(date +%s%3N) - T0 ))
+    READ1="$("${CURL[@]}" -H "$AUTH" "$N2_URL")"   # before anything is written there
+  fi
+  if [[ -n "$T_LEADER" ]]; then
+    c="$(curl -s --max-time 5 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-2 "$N2_URL")"
+    if [[ "$c" == 201 ]]; then T_WRITE=$(( $(date +%s%3N) - T0 )); break; fi
+  fi
+  sleep 0.1
+done
+echo "failover: kill -9 of the Leader -> n2 answers /health/leader after ${T_LEADER:-never} ms, first write acknowledged after ${T_WRITE:-never} ms (bound ${BOUND_MS} ms)"
+check "the synchronous Standby n2 became the Leader" test -n "$T_LEADER"
+check "... and acknowledged a write within ${BOUND_MS} ms of the kill" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_WRITE:-}" "$BOUND_MS"
+EPOCH2="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
+check "... by n2, under a larger epoch ($EPOCH1 -> $EPOCH2)" bash -c 'grep -qi "^X-Coffer-Node: n2" "$1" && (( $3 > $2 ))' _ "$H" "${EPOCH1:-0}" "${EPOCH2:-0}"
+check "the secret acknowledged by the old Leader is on the new one" test "${READ1:-}" = acknowledged-1
+check "... and the new write reads back" test "$("${CURL[@]}" -H "$AUTH" "$N2_URL")" = acknowledged-2
+P="$(sed -n 's/^X-Coffer-Position: *//Ip' "$H" | tr -d '\r')"
+check "the new Leader writes on a new timeline ($P)" bash -c '[[ "${1%%/*}" -ge 2 ]]' _ "$P"
+check "n3 stayed a Standby" test "$(code "$NODE_n3_HEALTH_URL/leader")" = 502
+check "n3 follows the new Leader (streams from it)" eventually 60 bash -c 'curl -s "$1" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$NODE_n3_HEALTH_URL" "$((OFF + 10 + 5433))"
+check "the new Leader names n3 its synchronous Standby, recorded in etcd first" eventually 60 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n3 ]]' _ "$NODE_n2_HEALTH_URL"
+summary failover
