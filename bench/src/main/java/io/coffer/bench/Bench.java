@@ -74,7 +74,8 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         boolean smoke = false;
-        int offset = 25000;
+        // Node ports stay below Linux's ephemeral range (32768+), where a client socket can take them first.
+        int offset = 19000;
         Path root = Path.of(".").toAbsolutePath().normalize();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
