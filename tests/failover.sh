@@ -80,4 +80,30 @@ check "the new Leader writes on a new timeline ($P)" bash -c '[[ "${1%%/*}" -ge 
 check "n3 stayed a Standby" test "$(code "$NODE_n3_HEALTH_URL/leader")" = 502
 check "n3 follows the new Leader (streams from it)" eventually 60 bash -c 'curl -s "$1" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$NODE_n3_HEALTH_URL" "$((OFF + 10 + 5433))"
 check "the new Leader names n3 its synchronous Standby, recorded in etcd first" eventually 60 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n3 ]]' _ "$NODE_n2_HEALTH_URL"
+
+# The new Leader paused (SIGSTOP, as a long GC pause or a frozen VM) past its lease: n3, now the recorded synchronous
+# Standby, takes over. Woken up, n2 must not acknowledge a write (its lease is gone: 503 with a JSON error) and must
+# demote itself.
+N2_PID="$(cat "$B/n2/karaf.pid")"
+check "before the pause n2 is the Leader with a renewed lease" bash -c '[[ "$(election "$1" holds_leadership)" == True ]]' _ "$NODE_n2_HEALTH_URL"
+EPOCH_N2="$(election "$NODE_n2_HEALTH_URL" epoch)"
+T0=$(date +%s%3N)
+kill -STOP "$N2_PID"
+T_N3=""
+while (( $(date +%s%3N) - T0 < 30000 )); do
+  if [[ "$(code "$NODE_n3_HEALTH_URL/leader")" == 200 ]]; then T_N3=$(( $(date +%s%3N) - T0 )); break; fi
+  sleep 0.1
+done
+echo "failover: n2 paused -> n3 answers /health/leader after ${T_N3:-never} ms"
+check "with n2 paused, n3 became the Leader within ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_N3:-}" "$BOUND_MS"
+kill -CONT "$N2_PID"
+R="$(curl -s --max-time 20 --cacert "$COFFER_CA" -w '\n%{http_code}' -H "$AUTH" --data-binary stale-write "$N2_URL")"
+check "woken up, the old Leader refuses a write with 503 and a JSON error" bash -c '[[ "${1##*$'"'"'\n'"'"'}" == 503 ]] && grep -qE "\"code\":\"(not_leader|service_unavailable)\"" <<<"$1"' _ "$R"
+check "... it demotes itself to standby" eventually 20 bash -c 'curl -s "$1" | grep -q "\"role\":\"standby\""' _ "$NODE_n2_HEALTH_URL"
+check "... and answers /health/leader 502" test "$(code "$NODE_n2_HEALTH_URL/leader")" = 502
+N3_URL="$NODE_n3_URL$SECRET_PATH"
+check "n3 holds every write acknowledged before (not the refused one)" test "$("${CURL[@]}" -H "$AUTH" "$N3_URL")" = acknowledged-2
+W3="$(curl -s --max-time 20 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-3 "$N3_URL")"
+EPOCH3="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
+check "n3 acknowledges writes under a larger epoch ($EPOCH_N2 -> $EPOCH3)" bash -c '[[ "$1" == 201 ]] && (( $3 > $2 ))' _ "$W3" "${EPOCH_N2:-0}" "${EPOCH3:-0}"
 summary failover
