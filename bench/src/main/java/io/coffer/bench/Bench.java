@@ -61,31 +61,36 @@ public final class Bench {
     record Target(String what, String goal, String measured, boolean met) {
     }
 
-    Bench(boolean smoke, Path root, int offset) {
+    Bench(boolean smoke, Path root, int offset, boolean jfr) {
         this.smoke = smoke;
         this.root = root;
         this.work = root.resolve("run").resolve(smoke ? "bench-smoke" : "bench");
         this.offset = offset;
         this.wrkSeconds = smoke ? 2 : 10;
         this.rateSeconds = smoke ? 1 : 10;
-        this.warmSeconds = smoke ? 2 : 3;
-        this.nodes = new Nodes(root);
+        this.warmSeconds = smoke ? 2 : 8;
+        // --jfr: every node records a JFR profile (settings=profile) to data/log/bench.jfr, dumped when it stops.
+        this.nodes = new Nodes(root, jfr ? "-XX:StartFlightRecording=settings=profile,dumponexit=true,"
+                + "filename=data/log/bench.jfr" : null);
     }
 
     public static void main(String[] args) throws Exception {
         boolean smoke = false;
+        boolean jfr = false;
         // Node ports stay below Linux's ephemeral range (32768+), where a client socket can take them first.
         int offset = 19000;
         Path root = Path.of(".").toAbsolutePath().normalize();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--smoke" -> smoke = true;
+                case "--jfr" -> jfr = true;
                 case "--port-offset" -> offset = Integer.parseInt(args[++i]);
                 case "--root" -> root = Path.of(args[++i]).toAbsolutePath().normalize();
-                default -> throw new IllegalArgumentException("usage: Bench [--smoke] [--port-offset N] [--root DIR]");
+                default -> throw new IllegalArgumentException(
+                        "usage: Bench [--smoke] [--jfr] [--port-offset N] [--root DIR]");
             }
         }
-        Bench b = new Bench(smoke, root, offset);
+        Bench b = new Bench(smoke, root, offset, jfr);
         b.run();
     }
 

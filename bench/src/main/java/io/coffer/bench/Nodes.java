@@ -13,16 +13,19 @@ import java.util.concurrent.TimeUnit;
 /** Starts and stops nodes through the launcher, as a user would, and reads back its KEY=VALUE lines. */
 final class Nodes {
     private final Path root;
+    /** Extra JVM options for the nodes started (a JFR recording with --jfr), or null. */
+    private final String javaOpts;
 
-    Nodes(Path root) {
+    Nodes(Path root, String javaOpts) {
         this.root = root;
+        this.javaOpts = javaOpts;
     }
 
     Map<String, String> launch(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(root.resolve("coffer").toString());
         cmd.addAll(List.of(args));
-        String out = run(cmd, 900);
+        String out = run(cmd, 900, javaOpts);
         Map<String, String> env = new LinkedHashMap<>();
         for (String line : out.split("\n")) {
             int eq = line.indexOf('=');
@@ -45,11 +48,19 @@ final class Nodes {
     }
 
     static String run(List<String> cmd, int timeoutSeconds) {
+        return run(cmd, timeoutSeconds, null);
+    }
+
+    static String run(List<String> cmd, int timeoutSeconds, String javaOpts) {
         try {
             Path out = Files.createTempFile("coffer-bench", ".out");
             try {
-                Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT);
+                if (javaOpts != null) {
+                    pb.environment().merge("COFFER_JAVA_OPTS", javaOpts, (a, b) -> a + " " + b);
+                }
+                Process p = pb.start();
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     throw new IllegalStateException(String.join(" ", cmd) + ": no answer in " + timeoutSeconds + " s");
