@@ -28,6 +28,9 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -38,6 +41,7 @@ import io.coffer.api.authn.Authenticator;
 import io.coffer.api.authn.BasicAuth;
 import io.coffer.api.authn.Logins;
 import io.coffer.api.crypto.Sealer;
+import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
 /**
@@ -74,6 +78,18 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
     private final Database db;
     private final Sealer sealer;
     private final AccessTokens tokens;
+    /** Moves when the database changes; absent in unit tests (then every check reads the database). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Changes changes;
+    /**
+     * Credential rows as stored (sealed), by role, for the current generation: authenticate's one query was most
+     * of its latency under load. Nothing is held opened; a rotation or deletion moves the generation (at once on
+     * the node that wrote it, within the change watcher's period elsewhere), which empties the map.
+     */
+    private final java.util.Map<String, Row> rows = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long rowsGeneration = -1;
+    static final int ROWS_LIMIT = 100_000;
     private volatile FailureThrottle roles;
     private volatile FailureThrottle clients;
     private final ThreadPoolExecutor bcrypt;
@@ -246,27 +262,62 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
         return account + ":" + Logins.roleIdTail(login);
     }
 
+    /** A credentials row as stored: the API key and password hash still sealed. */
+    private record Row(byte[] apiKey, byte[] passwordHash, Instant expiration, String[] restrictedTo) {
+    }
+
+    private static final Row NO_ROW = new Row(null, null, null, new String[0]);
+
     private Stored load(String roleId) {
+        Row r = row(roleId);
+        if (r == NO_ROW) {
+            return null;
+        }
+        Stored s = new Stored();
+        s.apiKey = r.apiKey() == null ? null : sealer.open(r.apiKey(), roleId);
+        // Its own context: an API key and a password hash can't be swapped within the row unnoticed.
+        s.passwordHash = r.passwordHash() == null ? null : sealer.open(r.passwordHash(), roleId + "#password");
+        s.expiration = r.expiration();
+        s.restrictedTo = r.restrictedTo();
+        return s;
+    }
+
+    private Row row(String roleId) {
+        Changes ch = changes;
+        if (ch == null) {
+            return query(roleId);
+        }
+        long gen = ch.generation();
+        if (gen != rowsGeneration) {
+            rows.clear();
+            rowsGeneration = gen;
+        }
+        Row r = rows.get(roleId);
+        if (r == null) {
+            r = query(roleId);
+            // Kept only if nothing changed meanwhile (the row read may predate a rotation that moved it).
+            if (ch.generation() == gen && rowsGeneration == gen) {
+                if (rows.size() >= ROWS_LIMIT) {
+                    rows.clear();
+                }
+                rows.put(roleId, r);
+            }
+        }
+        return r;
+    }
+
+    private Row query(String roleId) {
         String sql = "SELECT api_key, password_hash, expiration, restricted_to::text[] FROM credentials WHERE role_id = ?";
         try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, roleId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    return null;
+                    return NO_ROW;
                 }
-                Stored s = new Stored();
-                byte[] k = rs.getBytes(1);
-                s.apiKey = k == null ? null : sealer.open(k, roleId);
-                byte[] h = rs.getBytes(2);
-                // Its own context: an API key and a password hash can't be swapped within the row unnoticed.
-                s.passwordHash = h == null ? null : sealer.open(h, roleId + "#password");
                 Timestamp exp = rs.getTimestamp(3);
-                s.expiration = exp == null ? null : exp.toInstant();
                 Array cidrs = rs.getArray(4);
-                if (cidrs != null) {
-                    s.restrictedTo = (String[]) cidrs.getArray();
-                }
-                return s;
+                return new Row(rs.getBytes(1), rs.getBytes(2), exp == null ? null : exp.toInstant(),
+                        cidrs == null ? new String[0] : (String[]) cidrs.getArray());
             }
         } catch (SQLException e) {
             throw new IllegalStateException("credentials unavailable: " + e.getMessage(), e);

@@ -125,6 +125,41 @@ public class AuthnFlowTest {
         assertEquals("gone:user:admin", t.verify(fresh).roleId());
     }
 
+    /**
+     * Credential rows are cached per generation: a deleted (or rotated) credential stops working as soon as the
+     * generation moves — at once on the node that wrote it, within the change watcher's period on the others.
+     */
+    @Test
+    public void cachedCredentialsLastOnlyForTheirGeneration() throws Exception {
+        AccountManager accounts = new AccountManager(db, keys, db.changeLog());
+        String key = accounts.create("cached");
+        ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 100));
+        java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+        java.lang.reflect.Field f = ApiKeyAuthenticator.class.getDeclaredField("changes");
+        f.setAccessible(true);
+        f.set(a, new io.coffer.api.store.Changes() {
+            public long generation() { return generation.get(); }
+            public void invalidate() { generation.incrementAndGet(); }
+            public io.coffer.api.store.Position applied() { return null; }
+        });
+        byte[] k = key.getBytes(StandardCharsets.US_ASCII);
+        a.authenticate("cached", "admin", k, "127.0.0.1");
+        assertTrue(accounts.delete("cached"));
+        // Same generation: the row read before the delete still answers (the window the watcher bounds).
+        a.authenticate("cached", "admin", k, "127.0.0.1");
+        generation.incrementAndGet();
+        try {
+            a.authenticate("cached", "admin", k, "127.0.0.1");
+            fail("a deleted credential authenticated after the generation moved");
+        } catch (io.coffer.api.authn.AuthnException expected) {
+            assertEquals(401, expected.status());
+        }
+        // An unknown role is remembered as absent too, and found once it exists (after the generation moves).
+        String again = accounts.create("cached");
+        generation.incrementAndGet();
+        a.authenticate("cached", "admin", again.getBytes(StandardCharsets.US_ASCII), "127.0.0.1");
+    }
+
     @Test
     public void everyBadCredentialIsTheSame401() {
         ApiKeyAuthenticator a = new ApiKeyAuthenticator(db, keys, tokens(Clock.systemUTC()), config(100, 100));
