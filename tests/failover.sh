@@ -6,7 +6,7 @@
 # follow it. Prints the failover time.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-OFF=${COFFER_TEST_PORT_OFFSET:-23000}
+OFF=${COFFER_TEST_PORT_OFFSET:-22500}   # clear of tests/cluster.sh (24000) and the benchmark (19000)
 BOUND_MS=${COFFER_FAILOVER_BOUND_MS:-8000}
 B="$(new_dir)"
 cluster_cleanup() { "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || true; cleanup; }
