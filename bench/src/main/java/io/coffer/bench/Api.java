@@ -61,6 +61,23 @@ final class Api {
         return "Token token=\"" + Base64.getEncoder().encodeToString(r.body()) + "\"";
     }
 
+    /** A token header for the role, re-issued every 4 minutes (tokens last 8): for phases that run long. */
+    java.util.function.Supplier<String> refreshing(String login, String apiKey) {
+        return new java.util.function.Supplier<>() {
+            private String header;
+            private long at;
+
+            @Override
+            public synchronized String get() {
+                if (header == null || System.nanoTime() - at > 240_000_000_000L) {
+                    header = tokenHeader(login, apiKey);
+                    at = System.nanoTime();
+                }
+                return header;
+            }
+        };
+    }
+
     JsonNode loadPolicy(String auth, String method, String policyId, String yaml) {
         HttpResponse<byte[]> r = send(method, "/policies/" + account + "/policy/" + enc(policyId), auth,
                 yaml.getBytes(StandardCharsets.UTF_8), 201);
@@ -96,6 +113,11 @@ final class Api {
         }
         try {
             HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            // Set-up calls ride out a busy node (503 with Retry-After: audit behind, position not reached yet).
+            for (int retry = 0; expect > 0 && r.statusCode() == 503 && retry < 40; retry++) {
+                Thread.sleep(250);
+                r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            }
             if (expect > 0 && r.statusCode() != expect) {
                 throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": "
                         + new String(r.body(), StandardCharsets.UTF_8));

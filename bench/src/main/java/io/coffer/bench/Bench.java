@@ -52,6 +52,7 @@ public final class Bench {
     final Nodes nodes;
     final List<Row> rows = new ArrayList<>();
     final List<Target> targets = new ArrayList<>();
+    final List<String> failures = new ArrayList<>();
     final ObjectNode json = Api.JSON.createObjectNode();
     double baselineRps;
 
@@ -104,15 +105,22 @@ public final class Bench {
         nodes.quietly("stop", "--dir", single.toString());
         nodes.quietly("cluster", "stop", "--dir", cluster.toString());
         Nodes.run(List.of("rm", "-rf", single.toString(), cluster.toString()), 120);
+        // A phase that fails is reported (with what it measured before) and makes the run exit 1; the next runs.
         try {
             standalone(nodes.launch("start", "--dir", single.toString(), "--port-offset", String.valueOf(offset)),
                     single);
+        } catch (Exception | AssertionError e) {
+            failures.add("standalone phase: " + e);
+            e.printStackTrace();
         } finally {
             nodes.quietly("stop", "--dir", single.toString());
         }
         try {
             cluster(nodes.launch("cluster", "start", "--dir", cluster.toString(), "--port-offset",
                     String.valueOf(offset + 100), "--standbys", "1", "--followers", "1"));
+        } catch (Exception | AssertionError e) {
+            failures.add("cluster phase: " + e);
+            e.printStackTrace();
         } finally {
             nodes.quietly("cluster", "stop", "--dir", cluster.toString());
         }
@@ -280,7 +288,7 @@ public final class Bench {
             gen.stop();
         }
         lag(leader, follower, leader.tokenHeader("host/bench/app", appKey));
-        rss(leader, follower, leader.tokenHeader("admin", env.get("COFFER_API_KEY")), followerPid);
+        rss(leader, follower, leader.refreshing("admin", env.get("COFFER_API_KEY")), followerPid);
     }
 
     /**
@@ -295,8 +303,8 @@ public final class Bench {
         AtomicLong failed = new AtomicLong();
         AtomicReference<String> firstFailure = new AtomicReference<>();
         String path = "/secrets/" + leader.account + "/variable/bench%2Fw";
-        ExecutorService readers = Executors.newFixedThreadPool(16);
-        ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
+        ExecutorService readers = Executors.newFixedThreadPool(16, Bench::daemon);
+        ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(Bench::daemon);
         List<Future<?>> reads = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < rate * seconds; i++) {
@@ -343,13 +351,20 @@ public final class Bench {
                 p99 <= 200 && failed.get() == 0));
     }
 
+    static Thread daemon(Runnable r) {
+        Thread t = new Thread(r, "bench-client");
+        t.setDaemon(true);
+        return t;
+    }
+
     static int version(byte[] value) {
         String s = new String(value, StandardCharsets.UTF_8);
         return s.startsWith("lag-") ? Integer.parseInt(s.substring(4)) : -1;
     }
 
     /** The Follower's resident memory once it holds (and has served) every one of N secrets. */
-    void rss(Api leader, Api follower, String admin, long followerPid) throws Exception {
+    void rss(Api leader, Api follower, java.util.function.Supplier<String> admin, long followerPid)
+            throws Exception {
         int total = smoke ? 1_000 : 100_000;
         int perPolicy = Math.min(total, 10_000);
         for (int p = 0; p < total / perPolicy; p++) {
@@ -357,9 +372,9 @@ public final class Bench {
             for (int i = 0; i < perPolicy; i++) {
                 y.append("  - !variable s").append(i).append('\n');
             }
-            leader.loadPolicy(admin, "POST", "root", y.toString());
+            leader.loadPolicy(admin.get(), "POST", "root", y.toString());
         }
-        ExecutorService writers = Executors.newFixedThreadPool(16);
+        ExecutorService writers = Executors.newFixedThreadPool(16, Bench::daemon);
         List<Future<String>> done = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int w = 0; w < 16; w++) {
@@ -368,7 +383,7 @@ public final class Bench {
                 String pos = null;
                 for (int n = first; n < total; n += 16) {
                     byte[] v = String.format(Locale.ROOT, "%064d", n).getBytes(StandardCharsets.US_ASCII);
-                    pos = leader.setSecret(admin, "many" + (n / perPolicy) + "/s" + (n % perPolicy), v).headers()
+                    pos = leader.setSecret(admin.get(), "many" + (n / perPolicy) + "/s" + (n % perPolicy), v).headers()
                             .firstValue("X-Coffer-Position").orElseThrow();
                 }
                 return pos;
@@ -389,7 +404,7 @@ public final class Bench {
                 ids.append(n == b ? "" : ",").append(acct).append(":variable:many").append(n / perPolicy)
                         .append("/s").append(n % perPolicy);
             }
-            follower.sendAt("GET", "/secrets?variable_ids=" + Api.enc(ids.toString()), admin, pos, 200);
+            follower.sendAt("GET", "/secrets?variable_ids=" + Api.enc(ids.toString()), admin.get(), pos, 200);
         }
         double rss = Nodes.rssMiB(followerPid);
         ObjectNode r = json.putObject("follower_rss");
@@ -566,7 +581,7 @@ public final class Bench {
 
     /** What shows the benchmark itself didn't work (as opposed to a missed target): a scenario with no good answer. */
     List<String> broken() {
-        List<String> out = new ArrayList<>();
+        List<String> out = new ArrayList<>(failures);
         for (Row r : rows) {
             if (r.fixed() != null && (r.rps() <= 0 || r.fixed().ok() == 0)) {
                 out.add(r.scenario() + " on " + r.node() + ": no request answered as expected (" + r.note() + ")");
