@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -420,17 +419,9 @@ public final class Bench {
                 rss <= 512));
     }
 
-    /** Positions are {@code timeline/LSN}; LSN is {@code hi/lo} in hex. */
+    /** Positions compared as the product compares them (timeline first, then LSN). */
     static int compare(String a, String b) {
-        String[] x = a.split("/");
-        String[] y = b.split("/");
-        int c = Long.compare(Long.parseLong(x[0]), Long.parseLong(y[0]));
-        if (c != 0) {
-            return c;
-        }
-        long lx = (Long.parseLong(x[1], 16) << 32) | Long.parseLong(x[2], 16);
-        long ly = (Long.parseLong(y[1], 16) << 32) | Long.parseLong(y[2], 16);
-        return Long.compare(lx, ly);
+        return io.coffer.api.store.Position.parse(a).compareTo(io.coffer.api.store.Position.parse(b));
     }
 
     // ------------------------------------------------------------------------------------------------ measuring
@@ -610,13 +601,5 @@ public final class Bench {
 
     static String fmt(double v) {
         return String.format(Locale.ROOT, v < 1 ? "%.3f" : "%.1f", v);
-    }
-
-    static Map<String, String> of(String... kv) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        return m;
     }
 }

@@ -18,7 +18,17 @@ public final class RandomIds {
         }
     });
 
+    private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,128}");
+
     private RandomIds() {
+    }
+
+    /**
+     * A request id: the client's when it is at most 128 printable ASCII characters, otherwise a new UUID (a hostile
+     * id must not reach logs or audit records as control characters).
+     */
+    public static String requestId(String offered) {
+        return offered != null && REQUEST_ID.matcher(offered).matches() ? offered : uuid().toString();
     }
 
     /** @return a new random UUID */

@@ -40,4 +40,13 @@ public class RandomIdsTest {
         }
         assertEquals(20_000, seen.size());
     }
+
+    @Test
+    public void aPrintableRequestIdIsKeptAndAHostileOneReplaced() {
+        assertEquals("req-42_ok", RandomIds.requestId("req-42_ok"));
+        for (String hostile : new String[] {null, "", "two words", "line\nbreak", "x".repeat(129), "caf\u00e9"}) {
+            String id = RandomIds.requestId(hostile);
+            assertEquals(4, UUID.fromString(id).version());
+        }
+    }
 }

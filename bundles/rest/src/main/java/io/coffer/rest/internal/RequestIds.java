@@ -1,7 +1,5 @@
 package io.coffer.rest.internal;
 
-import java.util.regex.Pattern;
-
 import javax.ws.rs.container.ContainerRequestContext;
 import javax.ws.rs.container.ContainerRequestFilter;
 import javax.ws.rs.container.ContainerResponseContext;
@@ -19,10 +17,8 @@ import io.coffer.api.RandomIds;
 public class RequestIds implements ContainerRequestFilter, ContainerResponseFilter {
     public static final String HEADER = "X-Request-Id";
     public static final String PROPERTY = "coffer.request-id";
-    private static final Pattern PRINTABLE = Pattern.compile("[\\x21-\\x7e]{1,128}");
-
     static String accept(String offered) {
-        return offered != null && PRINTABLE.matcher(offered).matches() ? offered : RandomIds.uuid().toString();
+        return RandomIds.requestId(offered);
     }
 
     @Override

@@ -50,8 +50,6 @@ import io.coffer.api.secrets.SecretWriter;
 @Component(service = Object.class, property = "coffer.jaxrs.resource=true")
 public class FastSecretRead extends AbstractPhaseInterceptor<Message> {
     private static final Pattern ROUTE = Pattern.compile("^/secrets/([^/]+)/variable/(.+)$");
-    private static final Pattern REQUEST_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
-    private static final Pattern MIME = Pattern.compile("[\\w.+-]+/[\\w.+-]+");
 
     private final SecretCache cache;
     private final Sealer sealer;
@@ -128,9 +126,7 @@ public class FastSecretRead extends AbstractPhaseInterceptor<Message> {
             return false;
         }
         try {
-            String offered = request.getHeader("X-Request-Id");
-            String requestId = offered != null && REQUEST_ID.matcher(offered).matches() ? offered
-                    : RandomIds.uuid().toString();
+            String requestId = RandomIds.requestId(request.getHeader("X-Request-Id"));
             request.setAttribute(AuditEvent.REQUEST_ID, requestId);
             request.setAttribute(SecretsResource.IDENTITY, who);
             try {
@@ -141,8 +137,7 @@ public class FastSecretRead extends AbstractPhaseInterceptor<Message> {
             }
             response.setStatus(200);
             response.setDateHeader("Date", System.currentTimeMillis());
-            response.setContentType(e.mimeType != null && MIME.matcher(e.mimeType).matches() ? e.mimeType
-                    : "application/octet-stream");
+            response.setContentType(SecretsResource.contentType(e));
             response.setHeader("X-Request-Id", requestId);
             response.setContentLength(value.length);
             response.getOutputStream().write(value);

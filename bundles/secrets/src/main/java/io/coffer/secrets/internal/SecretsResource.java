@@ -91,8 +91,7 @@ public class SecretsResource {
             }
             audit(audit, request, who, "fetch", resourceId, wanted, null);
             byte[] value = sealer.open(e.sealed, SecretWriter.context(resourceId, e.version));
-            return Response.ok(value).type(e.mimeType != null && e.mimeType.matches("[\\w.+-]+/[\\w.+-]+")
-                    ? e.mimeType : MediaType.APPLICATION_OCTET_STREAM).build();
+            return Response.ok(value).type(contentType(e)).build();
         } catch (SQLException e) {
             throw new IllegalStateException("secret unavailable: " + e.getSQLState(), e);
         }
@@ -170,6 +169,13 @@ public class SecretsResource {
                 .subject("resource", resourceId).subject("version", version == null ? null : version.toString())
                 .message(error == null ? user + done + what : user + " tried to " + op + " " + what + ": " + error)
                 .build());
+    }
+
+    private static final java.util.regex.Pattern MIME = java.util.regex.Pattern.compile("[\\w.+-]+/[\\w.+-]+");
+
+    /** The variable's {@code conjur/mime_type} when it is a plain type/subtype, else octet-stream. */
+    static String contentType(SecretCache.Entry e) {
+        return e.mimeType != null && MIME.matcher(e.mimeType).matches() ? e.mimeType : MediaType.APPLICATION_OCTET_STREAM;
     }
 
     private static Response missing(String resourceId) {
