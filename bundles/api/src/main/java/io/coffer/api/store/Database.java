@@ -13,4 +13,13 @@ public interface Database {
 
     /** @return the schema version, e.g. {@code 2} */
     String schemaVersion();
+
+    /**
+     * @param writeId a write id
+     * @return whether that write's commit is still waiting for the synchronous Standby after its caller was answered
+     *         {@code outcome_unknown} (it is not visible to other transactions until the Standby confirms it)
+     */
+    default boolean commitWaiting(java.util.UUID writeId) {
+        return false;
+    }
 }

@@ -1,4 +1,4 @@
 /** The node's database, available once its schema is current. */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package io.coffer.api.store;

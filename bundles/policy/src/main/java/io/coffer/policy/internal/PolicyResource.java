@@ -39,6 +39,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.store.OutcomeUnknownException;
 import io.coffer.api.store.Database;
 
 /**
@@ -244,6 +245,8 @@ public class PolicyResource {
             inner.put("line", e.line());
             inner.put("column", e.column());
             return error(422, "policy_invalid", e.getMessage(), inner);
+        } catch (OutcomeUnknownException e) {
+            throw new IllegalStateException("policy load into " + policyId + ": outcome unknown", e);
         } catch (SQLException e) {
             LOG.error("policy load into {} failed: {}", policyId, e.getMessage());
             return error(422, "policy_invalid", "policy could not be loaded: " + e.getSQLState(), null);

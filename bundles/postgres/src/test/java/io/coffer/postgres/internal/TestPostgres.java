@@ -37,6 +37,11 @@ public final class TestPostgres implements AutoCloseable {
         return pg.dataSource("coffer", "coffer");
     }
 
+    /** @return an unpooled DataSource for the superuser (tests that change server settings) */
+    public DataSource superuser() throws Exception {
+        return pg.dataSource(PgCluster.SUPERUSER, "coffer");
+    }
+
     @Override
     public void close() throws Exception {
         pg.stop(Duration.ofSeconds(30));

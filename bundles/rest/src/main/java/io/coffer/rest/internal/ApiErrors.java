@@ -1,5 +1,7 @@
 package io.coffer.rest.internal;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import javax.servlet.http.HttpServletRequest;
@@ -19,6 +21,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.store.OutcomeUnknownException;
 
 /**
  * Every error leaves as Conjur's JSON shape {@code {"error":{"code":..,"message":..}}}. Unexpected exceptions become
@@ -38,6 +41,23 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
 
     static Response error(int status, String code, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(ApiError.of(code, message)).build();
+    }
+
+    /**
+     * Neither success nor failure (architecture §5): the commit is on the Leader but not yet confirmed by the
+     * synchronous Standby. The write id lets the client ask {@code GET /writes/{id}} before retrying.
+     */
+    static Response outcomeUnknown(OutcomeUnknownException e) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", "outcome_unknown");
+        inner.put("message", "the write was not confirmed by the synchronous Standby in time; it may still complete. "
+                + "Ask GET /writes/{write_id} before retrying");
+        if (e.writeId() != null) {
+            inner.put("write_id", e.writeId().toString());
+        }
+        Response.ResponseBuilder b = Response.status(503).type(MediaType.APPLICATION_JSON)
+                .entity(Map.of("error", inner)).header("Retry-After", "5");
+        return e.writeId() == null ? b.build() : b.header("X-Coffer-Write-Id", e.writeId().toString()).build();
     }
 
     static String codeFor(int status) {
@@ -72,6 +92,10 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
                 return Response.fromResponse(out).header("Allow", r.getHeaderString("Allow")).build();
             }
             return out;
+        }
+        OutcomeUnknownException unknown = OutcomeUnknownException.in(e);
+        if (unknown != null) {
+            return outcomeUnknown(unknown);
         }
         if (e instanceof AuditOverloadedException) {
             // The action was not recorded, so it was not served: the client may retry.

@@ -118,6 +118,8 @@ public class ApiServer {
         f.setResourceProvider(StatusResource.class, new SingletonResourceProvider(new StatusResource(node, health, () -> authenticators.stream()
                 .map(io.coffer.api.authn.Authenticator::name).sorted().distinct().collect(Collectors.toList()))));
         classes.add(StatusResource.class);
+        f.setResourceProvider(WritesResource.class, new SingletonResourceProvider(new WritesResource(() -> database)));
+        classes.add(WritesResource.class);
         for (Object e : extensions) {
             if (e instanceof org.apache.cxf.interceptor.Interceptor) {
                 // A bundle's fast path ahead of JAX-RS routing (the secrets bundle's warm secret read).

@@ -32,6 +32,10 @@ public class DbChangeLog implements ChangeLog {
             ps.setString(4, subject);
             ps.executeUpdate();
         }
+        if (c.isWrapperFor(BoundedCommits.WriteIds.class)) {
+            // This transaction is a write: its commit is bounded and an unknown outcome names this id.
+            c.unwrap(BoundedCommits.WriteIds.class).wrote(id);
+        }
         return id;
     }
 }

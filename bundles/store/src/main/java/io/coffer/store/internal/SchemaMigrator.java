@@ -19,8 +19,13 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,13 +37,26 @@ import io.coffer.api.store.Database;
  * Brings the schema to the version this bundle ships, as soon as the node's database is available. Migrations are
  * versioned SQL files under {@code db/migration}; a failed one leaves the node unhealthy with the reason in
  * {@code /health}, never half-applied (PostgreSQL runs each migration in a transaction). The {@link Database}
- * service appears only once the schema is current.
+ * service appears only once the schema is current; its connections bound how long a write's commit is waited for
+ * ({@link BoundedCommits}).
  */
-@Component(service = HealthCheck.class, immediate = true)
+@Component(service = HealthCheck.class, immediate = true, configurationPid = "io.coffer.store",
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = SchemaMigrator.Config.class)
 public class SchemaMigrator implements HealthCheck {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
 
+    @ObjectClassDefinition(name = "Coffer store", description = "Schema and commits")
+    public @interface Config {
+        @AttributeDefinition(description = "Milliseconds a write's answer waits for its commit (on the Leader: until "
+                + "the synchronous Standby flushed it) before it is answered 503 outcome_unknown with its write id; "
+                + "the commit itself goes on")
+        long commit_wait_ms() default 10_000;
+    }
+
     private final DataSource dataSource;
+    private final BoundedCommits commits;
+    private volatile long commitWaitMs;
     private volatile String version;
     private volatile String error;
     private final BundleContext context;
@@ -51,9 +69,12 @@ public class SchemaMigrator implements HealthCheck {
     private ServiceRegistration<Database> registration;
 
     @Activate
-    public SchemaMigrator(@Reference(target = "(coffer.db=main)") DataSource dataSource, BundleContext context) {
+    public SchemaMigrator(@Reference(target = "(coffer.db=main)") DataSource dataSource, BundleContext context,
+            Config config) {
         this.dataSource = dataSource;
         this.context = context;
+        modified(config);
+        this.commits = new BoundedCommits(dataSource, () -> commitWaitMs);
         migrate();
         if (error == null) {
             publish();
@@ -71,6 +92,16 @@ public class SchemaMigrator implements HealthCheck {
         }
     }
 
+    /** Tests: the default configuration. */
+    SchemaMigrator(DataSource dataSource, BundleContext context) {
+        this(dataSource, context, null);
+    }
+
+    @Modified
+    void modified(Config config) {
+        commitWaitMs = config == null ? 10_000 : Math.max(100, config.commit_wait_ms());
+    }
+
     private synchronized void publish() {
         if (context == null || registration != null) {
             return;
@@ -78,11 +109,15 @@ public class SchemaMigrator implements HealthCheck {
         String v = version;
         registration = context.registerService(Database.class, new Database() {
             public DataSource dataSource() {
-                return dataSource;
+                return commits.dataSource();
             }
 
             public String schemaVersion() {
                 return v;
+            }
+
+            public boolean commitWaiting(java.util.UUID writeId) {
+                return commits.waiting(writeId);
             }
         }, null);
     }
@@ -90,6 +125,7 @@ public class SchemaMigrator implements HealthCheck {
     @Deactivate
     synchronized void deactivate() {
         retry.shutdownNow();
+        commits.close();
         if (registration != null) {
             try {
                 registration.unregister();
@@ -155,6 +191,11 @@ public class SchemaMigrator implements HealthCheck {
             return ComponentHealth.failed(d);
         }
         d.put("version", version);
+        int waiting = commits.waiting();
+        if (waiting > 0) {
+            // Writes answered outcome_unknown whose commits still wait for the synchronous Standby.
+            d.put("commits_waiting", waiting);
+        }
         return ComponentHealth.ok(d);
     }
 }
