@@ -65,6 +65,10 @@ pg_sql() {  # pg_sql NODE_DIR SQL (superuser, peer auth on the node's socket)
   local cmd=(/usr/lib/postgresql/15/bin/psql -X -q -t -A -h "$1/pg/run" -p "$port" -U postgres -d coffer -c "$2")
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "${cmd[@]}"; else "${cmd[@]}"; fi
 }
+# Replication authenticates by certificate from the cluster CA (hostssl … cert); the role's password alone is refused.
+check "every replica streams over TLS with a node certificate" test "$(pg_sql "$B/n1" "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl AND s.client_dn ~ '^/CN=n[0-9]+$'")" = 3
+N1PG="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$B/n1/etc/io.coffer.postgres.cfg" | tr -d '[:space:]')"
+check "a replication connection with the password but no certificate is refused" bash -c '! PGPASSWORD="$(cat "$1")" /usr/lib/postgresql/15/bin/psql -X -q -t -A "host=127.0.0.1 port=$2 user=coffer_replication dbname=replication replication=true sslmode=require connect_timeout=5" -c IDENTIFY_SYSTEM >/dev/null 2>&1' _ "$B/n1/secrets/postgres-coffer_replication.password" "$N1PG"
 pg_sql "$B/n4" "SELECT pg_wal_replay_pause()" >/dev/null
 P2="$(write v2)"
 T0=$SECONDS
@@ -75,15 +79,28 @@ check "... and without the header it reads the old value" test "$("${CURL[@]}" -
 pg_sql "$B/n4" "SELECT pg_wal_replay_resume()" >/dev/null
 check "after resume the position is reached and the new value read" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P2" "$COFFER_READ_URL$SECRET_PATH")" = v2
 
-# The synchronous Standby stopped, no replacement: a write never succeeds before it is on a Standby.
+# The synchronous Standby stopped, no replacement: a write never succeeds before it is on a Standby. Its answer waits
+# commit.wait.ms, then says 503 outcome_unknown with the write id; the commit itself goes on and completes once the
+# Standby is back (GET /writes/{id}: pending, then committed).
+printf 'commit.wait.ms = 6000\n' >"$B/n1/etc/io.coffer.store.cfg"
+sleep 2
 "$ROOT/coffer" stop --dir "$B/n2" >/dev/null 2>&1
-W="$(mktemp)"; ( write v3 >"$W" ) & WPID=$!
-sleep 5
+W="$(mktemp)"; T0=$SECONDS
+( curl -s --max-time 60 --cacert "$COFFER_CA" -o "$W" -w '%{http_code}' -H "$AUTH" --data-binary v3 "$COFFER_URL$SECRET_PATH" >"$W.code" ) & WPID=$!
+sleep 3
 check "with the synchronous Standby down, the write has not returned" kill -0 "$WPID"
-"$ROOT/coffer" start --dir "$B/n2" >/dev/null 2>"$B.n2.err"
 wait "$WPID"
-P3="$(cat "$W")"
-check "once the Standby is back, the write completes" test -n "$P3"
+check "... then it is answered 503 outcome_unknown, never success (after $((SECONDS - T0)) s)" bash -c '[[ "$(cat "$1.code")" == 503 ]] && grep -q "\"outcome_unknown\"" "$1"' _ "$W"
+WID="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"]["write_id"])' "$W" 2>/dev/null)"
+check "... with its write id" bash -c '[[ "$1" =~ ^[0-9a-f-]{36}$ ]]' _ "$WID"
+write_state() { curl -s --max-time 20 --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/writes/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state",""))' 2>/dev/null; }
+export -f write_state; export AUTH COFFER_CA COFFER_URL
+check "GET /writes/{id} says pending while the Standby is away" test "$(write_state "$WID")" = pending
+check "... and an unknown write id is 404" test "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/writes/00000000-0000-4000-8000-000000000000")" = 404
+"$ROOT/coffer" start --dir "$B/n2" >/dev/null 2>"$B.n2.err"
+check "once the Standby is back, the write is committed" eventually 60 bash -c '[[ "$(write_state "$1")" == committed ]]' _ "$WID"
+P3="$(write v3)"
+check "... a new write completes" test -n "$P3"
 check "... and the Follower reads it" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P3" "$COFFER_READ_URL$SECRET_PATH")" = v3
 check "n2 is the synchronous Standby again" eventually 30 bash -c '[[ "$(sync_state standby_n2)" == streaming/sync ]]'
 

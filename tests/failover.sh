@@ -3,7 +3,7 @@
 # its own Karaf, PostgreSQL and etcd member (TLS, authentication on), started by ./coffer cluster start. A secret is
 # written and acknowledged; the Leader's JVM and PostgreSQL are killed with -9; the synchronous Standby must take the
 # leader key and accept writes within a bound, still holding the acknowledged secret, under a larger epoch; n3 must
-# follow it. Prints the failover time.
+# follow it; the old Leader, restarted by the watchdog, rejoins as a Standby (pg_rewind). Prints the failover time.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 OFF=${COFFER_TEST_PORT_OFFSET:-22500}   # clear of tests/cluster.sh (24000) and the benchmark (19000)
@@ -81,6 +81,22 @@ check "n3 stayed a Standby" test "$(code "$NODE_n3_HEALTH_URL/leader")" = 502
 check "n3 follows the new Leader (streams from it)" eventually 60 bash -c 'curl -s "$1" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$NODE_n3_HEALTH_URL" "$((OFF + 10 + 5433))"
 check "the new Leader names n3 its synchronous Standby, recorded in etcd first" eventually 60 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n3 ]]' _ "$NODE_n2_HEALTH_URL"
 
+# The killed Leader, restarted by the cluster's watchdog, rejoins by itself: it finds n2 in the leader key, demotes
+# itself, rewinds its database onto n2's timeline (pg_rewind) and streams from n2.
+streams_from() {  # streams_from HEALTH_URL PG_PORT: a Standby streaming from that upstream
+  curl -s --max-time 3 "$1" | python3 -c 'import json,sys
+try: d=json.load(sys.stdin)
+except Exception: sys.exit(1)
+r=d.get("replication",{})
+sys.exit(0 if d.get("role")=="standby" and r.get("mode")=="replica" and r.get("streaming") and str(r.get("upstream","")).endswith(":"+sys.argv[1]) else 1)' "$2"
+}
+export -f streams_from
+check "the watchdog restarted the killed Leader n1" eventually 90 bash -c 'p="$(cat "$1/n1/karaf.pid" 2>/dev/null)"; [[ -n "$p" ]] && kill -0 "$p"' _ "$B"
+T_REJOIN=$SECONDS
+check "... which rejoined as a Standby streaming from n2" eventually 150 streams_from "$NODE_n1_HEALTH_URL" "$((OFF + 10 + 5433))"
+echo "failover: n1 rejoined $((SECONDS - T_REJOIN)) s after its restart began; $(grep -ho 'rejoined: [a-z]*' "$B"/n1/data/log/karaf.log | tail -1)"
+check "... rewound with pg_rewind (no fresh copy)" grep -q "rejoined: rewound" "$B/n1/data/log/karaf.log"
+
 # The new Leader paused (SIGSTOP, as a long GC pause or a frozen VM) past its lease: n3, now the recorded synchronous
 # Standby, takes over. Woken up, n2 must not acknowledge a write (its lease is gone: 503 with a JSON error) and must
 # demote itself.
@@ -101,6 +117,8 @@ R="$(curl -s --max-time 20 --cacert "$COFFER_CA" -w '\n%{http_code}' -H "$AUTH" 
 check "woken up, the old Leader refuses a write with 503 and a JSON error" bash -c '[[ "${1##*$'"'"'\n'"'"'}" == 503 ]] && grep -qE "\"code\":\"(not_leader|service_unavailable)\"" <<<"$1"' _ "$R"
 check "... it demotes itself to standby" eventually 20 bash -c 'curl -s "$1" | grep -q "\"role\":\"standby\""' _ "$NODE_n2_HEALTH_URL"
 check "... and answers /health/leader 502" test "$(code "$NODE_n2_HEALTH_URL/leader")" = 502
+check "... and rejoins as a Standby streaming from n3 (rewound in place)" eventually 150 streams_from "$NODE_n2_HEALTH_URL" "$((OFF + 20 + 5433))"
+check "n1 follows n3 too (re-pointed, or rewound if it had received WAL n3 never had)" eventually 150 streams_from "$NODE_n1_HEALTH_URL" "$((OFF + 20 + 5433))"
 N3_URL="$NODE_n3_URL$SECRET_PATH"
 check "n3 holds every write acknowledged before (not the refused one)" test "$("${CURL[@]}" -H "$AUTH" "$N3_URL")" = acknowledged-2
 W3="$(curl -s --max-time 20 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-3 "$N3_URL")"

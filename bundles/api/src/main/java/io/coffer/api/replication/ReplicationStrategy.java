@@ -23,11 +23,23 @@ public interface ReplicationStrategy {
 
     /**
      * Re-points this replica at another upstream (after a manual failover), without a restart; it keeps its name
-     * towards the new upstream. A replica whose timeline diverged from the new upstream's needs a rewind instead.
+     * towards the new upstream. A database that is not a replica (a replaced Leader, demoted) rejoins instead: it is
+     * rewound onto the upstream's timeline (or seeded afresh) and restarted as a replica.
      *
      * @param host the new upstream's host (the new Leader, or the load balancer's replication frontend)
      * @param port its PostgreSQL port
-     * @throws IllegalStateException when this node is not a replica
+     * @throws IllegalStateException when this node's role is still {@code leader}, or the rejoin failed
      */
     void rebase(String host, int port);
+
+    /**
+     * Makes this node's database a replica of the upstream whatever its state: a writable one (a replaced Leader) or
+     * a replica whose timeline diverged from the upstream's is rewound with pg_rewind (or seeded afresh) and
+     * restarted streaming. What it loses was never confirmed by the synchronous Standby, so never acknowledged.
+     *
+     * @param host the upstream's host
+     * @param port its PostgreSQL port
+     * @throws IllegalStateException when this node's role is still {@code leader}, or the rejoin failed
+     */
+    void rejoin(String host, int port);
 }

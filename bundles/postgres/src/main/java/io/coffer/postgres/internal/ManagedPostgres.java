@@ -1,5 +1,7 @@
 package io.coffer.postgres.internal;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.Connection;
@@ -32,6 +34,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthCheck;
+import io.coffer.api.store.Rejoin;
 
 /**
  * Starts the node's PostgreSQL with the node and stops it with the node. Start-up runs off the activation thread so
@@ -39,10 +42,10 @@ import io.coffer.api.health.HealthCheck;
  * only once the database accepts connections, so everything that needs it simply waits for the service. A monitor
  * restarts a postmaster that died under a running node, as Patroni does.
  */
-@Component(service = HealthCheck.class, configurationPid = ManagedPostgres.PID,
+@Component(service = {HealthCheck.class, Rejoin.class}, configurationPid = ManagedPostgres.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 @Designate(ocd = ManagedPostgres.Config.class)
-public class ManagedPostgres implements HealthCheck {
+public class ManagedPostgres implements HealthCheck, Rejoin {
     public static final String PID = "io.coffer.postgres";
     private static final Logger LOG = LoggerFactory.getLogger(ManagedPostgres.class);
 
@@ -85,6 +88,17 @@ public class ManagedPostgres implements HealthCheck {
         @AttributeDefinition(description = "Replicas: the name the Leader sees this replica by, <role>_<node> "
                 + "(what synchronous_standby_names matches)")
         String application_name() default "";
+
+        @AttributeDefinition(description = "The node's PKCS#12 keystore (certificate from the cluster CA): replication "
+                + "authenticates with it (hostssl … cert); empty = ${karaf.base}/etc/tls/node.p12; when absent, "
+                + "replication falls back to the replication role's password over loopback")
+        String tls_keystore() default "";
+
+        @AttributeDefinition(description = "File holding the keystore's password; empty = <secrets>/tls.password")
+        String tls_password_file() default "";
+
+        @AttributeDefinition(description = "The cluster CA (PEM); empty = ${karaf.base}/etc/tls/ca.pem")
+        String tls_ca() default "";
     }
 
     private final BundleContext context;
@@ -119,6 +133,7 @@ public class ManagedPostgres implements HealthCheck {
             PgCluster.ident(config.database());
             cluster = c;
             c.prepareFolders();
+            installTls(c, base, secrets);
             if (!c.initialised()) {
                 if (config.upstream_port() > 0) {
                     // A replica's database is a copy of the Leader's: seeded by base backup, never initdb'd.
@@ -130,6 +145,7 @@ public class ManagedPostgres implements HealthCheck {
                     c.initdb();
                 }
             }
+            c.writeAccessRules();
             state = "starting";
             c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
             if (!c.replica()) {
@@ -149,6 +165,24 @@ public class ManagedPostgres implements HealthCheck {
         }
     }
 
+    private void installTls(PgCluster c, String base, Path secrets) throws Exception {
+        Path keystore = config.tls_keystore().isBlank() ? Paths.get(base, "etc", "tls", "node.p12")
+                : Paths.get(config.tls_keystore());
+        Path pwFile = config.tls_password_file().isBlank() ? secrets.resolve("tls.password")
+                : Paths.get(config.tls_password_file());
+        Path ca = config.tls_ca().isBlank() ? Paths.get(base, "etc", "tls", "ca.pem") : Paths.get(config.tls_ca());
+        if (!Files.isReadable(keystore) || !Files.isReadable(pwFile) || !Files.isReadable(ca)) {
+            LOG.warn("no node certificate ({}): replication authenticates by password over loopback", keystore);
+            return;
+        }
+        char[] pw = Files.readString(pwFile, StandardCharsets.UTF_8).trim().toCharArray();
+        try {
+            c.installTls(keystore, pw, ca);
+        } finally {
+            java.util.Arrays.fill(pw, '\0');
+        }
+    }
+
     private void openPool(PgCluster c) throws java.io.IOException {
         HikariConfig hc = new HikariConfig();
         hc.setDataSource(c.dataSource(config.database(), config.database()));
@@ -165,6 +199,64 @@ public class ManagedPostgres implements HealthCheck {
         props.put("osgi.jndi.service.name", "coffer");
         registration = context.registerService(DataSource.class, pool, props);
         LOG.info("PostgreSQL ready on {}:{}, database {}", config.host(), config.port(), config.database());
+    }
+
+    /**
+     * On the node's PostgreSQL thread, so the watchdog ({@link #monitor}) can't restart the database mid-rewind.
+     */
+    @Override
+    public String rejoin(String host, int upstreamPort, String applicationName) {
+        if (host == null || !host.matches("[A-Za-z0-9.:-]{1,253}") || upstreamPort < 1 || upstreamPort > 65535
+                || applicationName == null || !applicationName.matches("[a-z0-9_]{1,63}")) {
+            throw new IllegalArgumentException("rejoin needs host, port and application name");
+        }
+        java.util.concurrent.Future<String> f = executor.submit(() -> rejoinNow(host, upstreamPort, applicationName));
+        try {
+            return f.get(35, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while rejoining");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("rejoin from " + host + ":" + upstreamPort + " failed: "
+                    + cause.getMessage(), cause);
+        }
+    }
+
+    private String rejoinNow(String host, int upstreamPort, String applicationName) throws Exception {
+        PgCluster c = cluster;
+        if (c == null || !"running".equals(state) && !"failed".equals(state)) {
+            throw new IllegalStateException("PostgreSQL is " + state + ", not ready to rejoin");
+        }
+        state = "rejoining";
+        LOG.warn("rejoining {}:{} as {}: stopping PostgreSQL to rewind it", host, upstreamPort, applicationName);
+        c.stop(Duration.ofSeconds(config.start_timeout_seconds()));
+        String how = "rewound";
+        if (!c.rewind(host, upstreamPort, applicationName)) {
+            how = "reseeded";
+            Path aside = c.setDataAside();
+            try {
+                c.baseBackup(host, upstreamPort, applicationName);
+            } catch (Exception e) {
+                c.restoreOrDrop(aside, true);
+                c.writeAccessRules();
+                c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
+                state = "running";
+                throw e;
+            }
+            c.restoreOrDrop(aside, false);
+        }
+        c.writeAccessRules();
+        c.startOrAdopt(Duration.ofSeconds(config.start_timeout_seconds()));
+        HikariDataSource p = pool;
+        if (p != null) {
+            // Connections to the stopped server are dead; new ones see the replica.
+            p.getHikariPoolMXBean().softEvictConnections();
+        }
+        state = "running";
+        error = null;
+        LOG.warn("rejoined: {} from {}:{}, streaming as {}", how, host, upstreamPort, applicationName);
+        return how;
     }
 
     /** Restarts a postmaster that died while the node runs (killed, OOM); the pool reconnects by itself. */

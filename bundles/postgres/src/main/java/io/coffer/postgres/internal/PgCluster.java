@@ -9,12 +9,17 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * files on disk, so a node killed at any point finds everything it needs on its next start.
  *
  * <p>Layout under {@code root}: {@code data/} (PGDATA, 0700), {@code run/} (socket directory, 0700),
- * {@code log/postgresql.log}. Passwords live in the node's secrets directory, readable by the node only.
+ * {@code log/postgresql.log}, {@code tls/} (the node's certificate and key as PEM, for replication). Passwords live
+ * in the node's secrets directory, readable by the node only.
  */
 final class PgCluster {
     private static final Logger LOG = LoggerFactory.getLogger(PgCluster.class);
@@ -41,11 +47,14 @@ final class PgCluster {
     final Path data;
     final Path socketDir;
     final Path logFile;
+    final Path tlsDir;
     final Path secrets;
     final String host;
     final int port;
     final String osUser;
     private final OsCommand os;
+    /** Replication over TLS with certificates from the cluster CA ({@code hostssl … cert}), once installed. */
+    private volatile boolean tls;
 
     PgCluster(Path binDir, Path root, Path secrets, String host, int port, String osUser) {
         this.binDir = binDir;
@@ -53,6 +62,7 @@ final class PgCluster {
         this.data = root.resolve("data");
         this.socketDir = root.resolve("run");
         this.logFile = root.resolve("log").resolve("postgresql.log");
+        this.tlsDir = root.resolve("tls");
         this.secrets = secrets;
         this.host = host;
         this.port = port;
@@ -121,6 +131,69 @@ final class PgCluster {
         }
     }
 
+    /**
+     * Writes the node's certificate and key (from its PKCS#12 keystore, issued by the cluster CA) and the CA as PEM
+     * under {@code tls/}, owned by the database's OS user: the server presents them, the WAL receiver and
+     * pg_basebackup authenticate with them. From then on replication is {@code hostssl … cert} only.
+     */
+    void installTls(Path keystore, char[] password, Path caPem) throws IOException, GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            ks.load(in, password);
+        }
+        String alias = null;
+        for (String a : Collections.list(ks.aliases())) {
+            if (ks.isKeyEntry(a)) {
+                alias = a;
+                break;
+            }
+        }
+        if (alias == null) {
+            throw new GeneralSecurityException(keystore + " holds no key");
+        }
+        Key key = ks.getKey(alias, password);
+        Certificate cert = ks.getCertificate(alias);
+        Files.createDirectories(tlsDir);
+        Files.setPosixFilePermissions(tlsDir, PosixFilePermissions.fromString("rwx------"));
+        chownToDbUser(tlsDir);
+        writePem(tlsDir.resolve("node.key"), "PRIVATE KEY", key.getEncoded());
+        writePem(tlsDir.resolve("node.crt"), "CERTIFICATE", cert.getEncoded());
+        writePem(tlsDir.resolve("ca.crt"), null, Files.readAllBytes(caPem));
+        tls = true;
+    }
+
+    /** @return whether replication uses certificates */
+    boolean tls() {
+        return tls;
+    }
+
+    private void writePem(Path file, String type, byte[] der) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        // Created 0600 before any byte is written: PostgreSQL refuses a key others can read, and so do we.
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        byte[] text = type == null ? der : ("-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n-----END " + type + "-----\n")
+                        .getBytes(StandardCharsets.US_ASCII);
+        Files.write(tmp, text);
+        chownToDbUser(tmp);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * How a replica reaches its upstream: by certificate when TLS is installed ({@code verify-ca}: the cluster CA is
+     * the cluster's own, and a Leader reached through a load balancer has no name in its certificate), else by the
+     * replication role's password.
+     */
+    String replicationConninfo(String upstreamHost, int upstreamPort, String applicationName, String password) {
+        // password: "password=…" or "passfile=…", used only without TLS
+        String base = "host=" + upstreamHost + " port=" + upstreamPort + " user=" + REPLICATION_USER;
+        String auth = tls ? " sslmode=verify-ca sslrootcert=" + tlsDir.resolve("ca.crt") + " sslcert="
+                + tlsDir.resolve("node.crt") + " sslkey=" + tlsDir.resolve("node.key") : " " + password;
+        return base + auth + " application_name=" + applicationName;
+    }
+
     boolean initialised() {
         return Files.exists(data.resolve("PG_VERSION"));
     }
@@ -165,20 +238,33 @@ final class PgCluster {
         LOG.info("initialised PostgreSQL cluster in {}", data);
     }
 
-    private void writeAccessRules() throws IOException {
+    /**
+     * The node's own rules, rewritten before every start (a replica's copy came from its upstream): peer on the 0700
+     * socket directory for the node's tools, scram-sha-256 over loopback for its pool, and replication by a
+     * certificate from the cluster CA when TLS is installed (any node's, mapped to the replication role), else by the
+     * replication role's password over loopback.
+     */
+    void writeAccessRules() throws IOException {
         String nodeUser = System.getProperty("user.name");
         Files.writeString(data.resolve("pg_hba.conf"), String.join("\n",
-                "# Managed by Coffer: no trust. Peer on the 0700 socket directory for the node's own tools,",
-                "# scram-sha-256 over loopback for the node's connection pool.",
+                "# Managed by Coffer (rewritten at every start): no trust.",
                 "local   all   all                  peer map=coffer",
+                tls ? "hostssl replication   " + REPLICATION_USER + "   all   cert map=coffer_nodes"
+                        : "host    replication   " + REPLICATION_USER + "   127.0.0.1/32   scram-sha-256",
+                // pg_rewind reads the upstream's files through SQL, as the replication role, in `postgres` only
+                // (before the next line: the first matching line decides).
+                tls ? "hostssl postgres      " + REPLICATION_USER + "   all   cert map=coffer_nodes" : "",
                 "host    all   all   127.0.0.1/32   scram-sha-256",
-                "host    replication   " + REPLICATION_USER + "   127.0.0.1/32   scram-sha-256",
                 ""), StandardCharsets.UTF_8);
         Files.writeString(data.resolve("pg_ident.conf"), String.join("\n",
-                "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME",
-                "coffer     " + (osUser != null ? osUser : nodeUser) + "    " + SUPERUSER,
-                "coffer     " + nodeUser + "    " + SUPERUSER,
+                "# MAPNAME     SYSTEM-USERNAME  PG-USERNAME",
+                "coffer        " + (osUser != null ? osUser : nodeUser) + "    " + SUPERUSER,
+                "coffer        " + nodeUser + "    " + SUPERUSER,
+                "# Any certificate the cluster CA issued to a node (the CA signs nothing else) may replicate.",
+                "coffer_nodes  /^[A-Za-z0-9._-]+$    " + REPLICATION_USER,
                 ""), StandardCharsets.UTF_8);
+        chownToDbUser(data.resolve("pg_hba.conf"));
+        chownToDbUser(data.resolve("pg_ident.conf"));
     }
 
     /** @return the running postmaster's pid from {@code postmaster.pid} if that process is alive */
@@ -221,13 +307,20 @@ final class PgCluster {
         ensurePortFree();
         OsCommand.Result r = os.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", data.toString(),
                 "-l", logFile.toString(), "-w", "-t", Long.toString(timeout.getSeconds()),
-                "-o", "-p " + port + " -k " + socketDir + " -c listen_addresses=" + host, "start"),
+                "-o", "-p " + port + " -k " + socketDir + " -c listen_addresses=" + host + sslOptions(), "start"),
                 timeout.plusSeconds(10));
         if (!r.ok()) {
             throw new IllegalStateException("PostgreSQL did not start (" + r.exit + "): " + tail(r.output)
                     + "; its log: " + logFile);
         }
         return false;
+    }
+
+    /** On the command line, like the port: pg_basebackup and pg_rewind copy configuration files between nodes. */
+    private String sslOptions() {
+        return !tls ? "" : " -c ssl=on -c ssl_cert_file=" + tlsDir.resolve("node.crt") + " -c ssl_key_file="
+                + tlsDir.resolve("node.key") + " -c ssl_ca_file=" + tlsDir.resolve("ca.crt")
+                + " -c ssl_min_protocol_version=TLSv1.3";
     }
 
     private void ensurePortFree() {
@@ -268,6 +361,11 @@ final class PgCluster {
         ds.setUser(user);
         ds.setPassword(readOrCreatePassword(user));
         ds.setApplicationName("coffer");
+        if (SUPERUSER.equals(user)) {
+            // The node's own idempotent setup (roles, grants) must not wait for a synchronous Standby: a Leader
+            // restarted after a failover has none any more, and it must come up to find out and rejoin.
+            ds.setOptions("-c synchronous_commit=local");
+        }
         ds.setConnectTimeout(5);
         ds.setSocketTimeout(0);
         return ds;
@@ -322,6 +420,11 @@ final class PgCluster {
             st.execute("GRANT pg_read_all_stats, pg_read_all_settings, pg_checkpoint TO " + app);
             st.execute("GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO " + app);
             st.execute("GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO " + app);
+            // What pg_rewind needs of its source, instead of a superuser (PostgreSQL's documented minimum).
+            for (String f : List.of("pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)",
+                    "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)")) {
+                st.execute("GRANT EXECUTE ON FUNCTION pg_catalog." + f + " TO " + REPLICATION_USER);
+            }
         }
         // Function privileges are per database: grant them where the node's pool connects.
         try (Connection c = dataSource(SUPERUSER, appDatabase).getConnection(); Statement st = c.createStatement()) {
@@ -337,20 +440,22 @@ final class PgCluster {
      */
     void baseBackup(String upstreamHost, int upstreamPort, String applicationName) throws IOException,
             InterruptedException {
-        String pw = Files.readString(passwordFile(REPLICATION_USER), StandardCharsets.UTF_8).trim();
         if (!applicationName.matches("[a-z0-9_]{1,63}")) {
             throw new IllegalArgumentException("invalid application name '" + applicationName + "'");
         }
+        String pw = tls ? null : Files.readString(passwordFile(REPLICATION_USER), StandardCharsets.UTF_8).trim();
         Path pwFile = root.resolve(".basebackup-pgpass");
         Files.deleteIfExists(pwFile);
-        Files.createFile(pwFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
-            // The password goes through a pgpass file for pg_basebackup, and into primary_conninfo (PGDATA, 0600).
-            Files.writeString(pwFile, upstreamHost + ":" + upstreamPort + ":*:" + REPLICATION_USER + ":" + pw + "\n",
-                    StandardCharsets.UTF_8);
-            chownToDbUser(pwFile);
-            String conninfo = "host=" + upstreamHost + " port=" + upstreamPort + " user=" + REPLICATION_USER
-                    + " application_name=" + applicationName + " passfile=" + pwFile;
+            if (!tls) {
+                // The password goes through a pgpass file for pg_basebackup, and into primary_conninfo (PGDATA, 0600).
+                Files.createFile(pwFile,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(pwFile, upstreamHost + ":" + upstreamPort + ":*:" + REPLICATION_USER + ":" + pw
+                        + "\n", StandardCharsets.UTF_8);
+                chownToDbUser(pwFile);
+            }
+            String conninfo = replicationConninfo(upstreamHost, upstreamPort, applicationName, "passfile=" + pwFile);
             OsCommand.Result r = os.run(List.of(binDir.resolve("pg_basebackup").toString(), "-D", data.toString(),
                     "-R", "-X", "stream", "-c", "fast", "-d", conninfo), Duration.ofMinutes(30));
             if (!r.ok()) {
@@ -362,18 +467,72 @@ final class PgCluster {
         } finally {
             Files.deleteIfExists(pwFile);
         }
-        LOG.info("seeded PostgreSQL from {}:{} as {}", upstreamHost, upstreamPort, applicationName);
+        LOG.info("seeded PostgreSQL from {}:{} as {}{}", upstreamHost, upstreamPort, applicationName,
+                tls ? " (certificate authentication)" : "");
     }
 
     /** Points this replica at an upstream (written to postgresql.auto.conf; the last line wins in PostgreSQL). */
     void writePrimaryConninfo(String host, int upstreamPort, String applicationName, String pw) throws IOException {
         Path auto = data.resolve("postgresql.auto.conf");
-        String conninfo = "host=" + host + " port=" + upstreamPort + " user=" + REPLICATION_USER + " password=" + pw
-                + " application_name=" + applicationName;
+        String conninfo = replicationConninfo(host, upstreamPort, applicationName, "password=" + pw);
         Files.writeString(auto, "primary_conninfo = '" + conninfo.replace("'", "''") + "'\n",
                 StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         chownToDbUser(auto);
         Files.setPosixFilePermissions(auto, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /**
+     * Rewinds this stopped data directory onto the upstream's timeline ({@code pg_rewind -R}: it also writes
+     * standby.signal), connecting as the replication role by certificate; then points it at the upstream under its
+     * application name. A target that was not shut down cleanly is crash-recovered first by pg_rewind itself.
+     *
+     * @return whether the rewind succeeded (false: the caller seeds afresh)
+     */
+    boolean rewind(String upstreamHost, int upstreamPort, String applicationName) throws IOException,
+            InterruptedException {
+        if (!applicationName.matches("[a-z0-9_]{1,63}") || !tls) {
+            return false;
+        }
+        String source = "host=" + upstreamHost + " port=" + upstreamPort + " user=" + REPLICATION_USER
+                + " dbname=postgres sslmode=verify-ca sslrootcert=" + tlsDir.resolve("ca.crt") + " sslcert="
+                + tlsDir.resolve("node.crt") + " sslkey=" + tlsDir.resolve("node.key") + " connect_timeout=10";
+        OsCommand.Result r = os.run(List.of(binDir.resolve("pg_rewind").toString(), "-D", data.toString(),
+                "--source-server=" + source, "-R"), Duration.ofMinutes(30));
+        if (!r.ok()) {
+            LOG.warn("pg_rewind from {}:{} failed ({}): {}", upstreamHost, upstreamPort, r.exit, tail(r.output));
+            return false;
+        }
+        // pg_rewind copied the upstream's configuration files; this node's own access rules are rewritten at start.
+        writePrimaryConninfo(upstreamHost, upstreamPort, applicationName, null);
+        LOG.info("rewound PostgreSQL onto {}:{}'s timeline: {}", upstreamHost, upstreamPort, tail(r.output));
+        return true;
+    }
+
+    /**
+     * Moves the data directory aside before a fresh base backup (a rewind that could not be done), so a failed
+     * backup can put it back: the node never starts on an empty or half-copied directory.
+     */
+    Path setDataAside() throws IOException {
+        Path aside = root.resolve("data.before-reseed");
+        if (Files.exists(aside)) {
+            try (var walk = Files.walk(aside)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+        Files.move(data, aside);
+        return aside;
+    }
+
+    /** Puts a set-aside data directory back (the base backup failed), or deletes it (it succeeded). */
+    void restoreOrDrop(Path aside, boolean restore) throws IOException {
+        if (restore) {
+            deleteData();
+            Files.move(aside, data);
+            return;
+        }
+        try (var walk = Files.walk(aside)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     /** @return whether this data directory is a replica's (recovery on start) */

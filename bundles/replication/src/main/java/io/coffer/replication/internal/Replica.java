@@ -19,11 +19,13 @@ final class Replica {
                 + "(SELECT status FROM pg_stat_wal_receiver), "
                 + "(SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver), "
                 + "(SELECT extract(epoch FROM now() - beat_at) FROM heartbeat WHERE id = 1), "
-                + "(SELECT node FROM heartbeat WHERE id = 1)")) {
+                + "(SELECT node FROM heartbeat WHERE id = 1), current_setting('primary_conninfo')")) {
             rs.next();
             String receiver = rs.getString(4);
             m.put("streaming", "streaming".equals(receiver));
             m.put("upstream", rs.getString(5));
+            // Where it is pointed, streaming or not (the receiver's view above is empty while it can't connect).
+            m.put("pointed_at", pointedAt(rs.getString(8)));
             m.put("received_lsn", rs.getString(1));
             m.put("replayed_lsn", rs.getString(2));
             m.put("replay_paused", rs.getBoolean(3));
@@ -34,5 +36,15 @@ final class Replica {
             }
         }
         return m;
+    }
+
+    /** @return {@code host:port} of a primary_conninfo Coffer wrote, or {@code null} */
+    static String pointedAt(String conninfo) {
+        if (conninfo == null) {
+            return null;
+        }
+        java.util.regex.Matcher h = java.util.regex.Pattern.compile("(?:^|\\s)host=([A-Za-z0-9.:-]+)").matcher(conninfo);
+        java.util.regex.Matcher p = java.util.regex.Pattern.compile("(?:^|\\s)port=([0-9]+)").matcher(conninfo);
+        return h.find() && p.find() ? h.group(1) + ":" + p.group(1) : null;
     }
 }

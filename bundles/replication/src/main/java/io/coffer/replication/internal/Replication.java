@@ -73,6 +73,11 @@ public class Replication implements ReplicationStrategy, HealthCheck {
     /** Present in an auto-failover cluster: the synchronous Standby is recorded there before it is named. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile io.coffer.api.election.Leadership leadership;
+    /** The postgres bundle's: a database that is not a replica (a replaced Leader) rejoins through it. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.store.Rejoin rejoin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.store.Changes changes;
 
     @Activate
     public Replication(@Reference Database db, @Reference NodeIdentity node, Config config) {
@@ -153,11 +158,12 @@ public class Replication implements ReplicationStrategy, HealthCheck {
 
     @Override
     public void rebase(String host, int port) {
-        if (!inRecovery) {
-            throw new IllegalStateException("this node's database is not a replica: nothing to re-point");
-        }
         if (!host.matches("[A-Za-z0-9.:-]{1,253}") || port < 1 || port > 65535) {
             throw new IllegalArgumentException("upstream must be host:port");
+        }
+        if (!inRecovery) {
+            rejoin(host, port);
+            return;
         }
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             String current;
@@ -165,18 +171,57 @@ public class Replication implements ReplicationStrategy, HealthCheck {
                 rs.next();
                 current = rs.getString(1);
             }
-            java.util.regex.Matcher app = java.util.regex.Pattern.compile("application_name=([a-z0-9_]+)")
-                    .matcher(current);
-            java.util.regex.Matcher pw = java.util.regex.Pattern.compile("password=([A-Za-z0-9_-]+)").matcher(current);
-            String conninfo = "host=" + host + " port=" + port + " user=coffer_replication"
-                    + (pw.find() ? " password=" + pw.group(1) : "")
-                    + (app.find() ? " application_name=" + app.group(1) : "");
+            String conninfo = repointed(current, host, port);
             st.execute("ALTER SYSTEM SET primary_conninfo = '" + conninfo + "'");
             st.execute("SELECT pg_reload_conf()");
             LOG.info("node {} re-pointed at {}:{}", node.name(), host, port);
         } catch (SQLException e) {
             throw new IllegalStateException("re-pointing failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A database that is not a replica becomes one: a Leader that was replaced (demoted, or restarted after a
+     * failover) is rewound onto the new Leader's timeline, losing only what no client was told succeeded. Never while
+     * this node's role is {@code leader}: demotion comes first (election does it; by hand, stop the node's writes).
+     * A replica whose timeline diverged from the upstream's rejoins the same way.
+     */
+    @Override
+    public void rejoin(String host, int port) {
+        if (!host.matches("[A-Za-z0-9.:-]{1,253}") || port < 1 || port > 65535) {
+            throw new IllegalArgumentException("upstream must be host:port");
+        }
+        if (node.role() == io.coffer.api.NodeRole.LEADER) {
+            throw new IllegalStateException("node " + node.name() + " is the Leader: it can't rejoin "
+                    + host + ":" + port + " as a replica until it is demoted");
+        }
+        io.coffer.api.store.Rejoin r = rejoin;
+        if (r == null) {
+            throw new IllegalStateException("this node's database is not a replica and can't be rewound here");
+        }
+        String how = r.rejoin(host, port, node.role().id().replace('-', '_') + "_" + node.name());
+        // What this node served from its own unconfirmed tail may be gone: every cache starts again.
+        io.coffer.api.store.Changes ch = changes;
+        if (ch != null) {
+            ch.invalidate();
+        }
+        tick();
+        LOG.warn("node {} rejoined {}:{} as a replica ({})", node.name(), host, port, how);
+    }
+
+    /**
+     * The same connection (certificate or password, application name) to another upstream. Only the keys Coffer
+     * writes are carried, with values that need no quoting, so nothing read back can inject into the setting.
+     */
+    static String repointed(String current, String host, int port) {
+        StringBuilder b = new StringBuilder("host=" + host + " port=" + port + " user=coffer_replication");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "(?<=^|\\s)(password|application_name|sslmode|sslrootcert|sslcert|sslkey)=([A-Za-z0-9_./-]+)(?=\\s|$)")
+                .matcher(current);
+        while (m.find()) {
+            b.append(' ').append(m.group(1)).append('=').append(m.group(2));
+        }
+        return b.toString();
     }
 
     @Override
