@@ -34,6 +34,7 @@ import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
 import io.coffer.api.store.ChangeLog;
 import io.coffer.api.store.Database;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * Write side of credentials: {@code PUT /authn/{account}/password} and {@code PUT /authn/{account}/api_key}, with
@@ -95,7 +96,7 @@ public class CredentialsResource {
             Identity token = (Identity) request.getAttribute(IDENTITY);
             String target;
             if (token == null) {
-                target = basic.verify(account, authorization, request.getRemoteAddr());
+                target = basic.verify(account, authorization, clientIp(request));
                 if (role != null && !qualify(account, role).equals(target)) {
                     return Response.status(401).build();
                 }
@@ -138,7 +139,7 @@ public class CredentialsResource {
 
     private Response changePassword(String account, String role, String authorization, byte[] body,
             HttpServletRequest request) {
-        String self = basic.verify(account, authorization, request.getRemoteAddr());
+        String self = basic.verify(account, authorization, clientIp(request));
         if (role != null && !qualify(account, role).equals(self)) {
             return Response.status(401).build();
         }
@@ -162,7 +163,7 @@ public class CredentialsResource {
         Identity token = (Identity) request.getAttribute(IDENTITY);
         String target;
         if (token == null) {
-            String self = basic.verify(account, authorization, request.getRemoteAddr());
+            String self = basic.verify(account, authorization, clientIp(request));
             if (role != null && !qualify(account, role).equals(self)) {
                 return Response.status(401).build();
             }
@@ -224,6 +225,10 @@ public class CredentialsResource {
         } catch (SQLException e) {
             throw new IllegalStateException("credentials could not be written: " + e.getMessage(), e);
         }
+    }
+
+    private static String clientIp(HttpServletRequest request) {
+        return ClientIp.of(request::getAttribute, request.getRemoteAddr());
     }
 
     static Response error(int status, String code, String message) {

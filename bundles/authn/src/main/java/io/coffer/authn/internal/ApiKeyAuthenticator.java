@@ -41,6 +41,7 @@ import io.coffer.api.authn.Authenticator;
 import io.coffer.api.authn.BasicAuth;
 import io.coffer.api.authn.Logins;
 import io.coffer.api.crypto.Sealer;
+import io.coffer.api.net.Cidr;
 import io.coffer.api.store.Changes;
 import io.coffer.api.store.Database;
 
@@ -333,8 +334,12 @@ public class ApiKeyAuthenticator implements Authenticator, BasicAuth {
             return true;
         }
         for (String cidr : s.restrictedTo) {
-            if (Cidr.contains(cidr, clientIp)) {
-                return true;
+            try {
+                if (Cidr.parse(cidr).contains(clientIp)) {
+                    return true;
+                }
+            } catch (IllegalArgumentException unparsable) {
+                // A stored network that doesn't parse admits nobody.
             }
         }
         return false;

@@ -26,6 +26,7 @@ import io.coffer.api.audit.Audit;
 import io.coffer.api.audit.AuditEvent;
 
 import io.coffer.api.authn.AuthnException;
+import io.coffer.api.rest.ClientIp;
 
 /** {@code /authn/{account}/login} and {@code /authn/{account}/{login}/authenticate}, as Conjur answers them. */
 @Component(service = Object.class, property = "coffer.jaxrs.resource=true")
@@ -52,7 +53,7 @@ public class AuthnResource {
             login = null;
         }
         try {
-            byte[] key = authn.loginBasic(account, authorization, request.getRemoteAddr());
+            byte[] key = authn.loginBasic(account, authorization, clientIp(request));
             audit("login", account, login, null, request);
             return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
         } catch (AuthnException e) {
@@ -68,7 +69,7 @@ public class AuthnResource {
             @HeaderParam("Accept-Encoding") String acceptEncoding, byte[] body, @Context HttpServletRequest request) {
         try {
             byte[] token = authn.authenticate(account, login, body == null ? new byte[0] : body,
-                    request.getRemoteAddr());
+                    clientIp(request));
             audit("authenticate", account, login, null, request);
             if (wantsBase64(acceptEncoding)) {
                 return Response.ok(Base64.getEncoder().encodeToString(token), MediaType.TEXT_PLAIN_TYPE)
@@ -104,10 +105,14 @@ public class AuthnResource {
         String error = failure == null ? "" : ": " + (failure.status() == 401 ? "CONJ00002E Invalid credentials"
                 : failure.getMessage());
         a.record(AuditEvent.builder("authn", operation, failure == null)
-                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr())
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), clientIp(request))
                 .subject("role", role).user(role).sd(AuditEvent.AUTH, "authenticator", "authn")
                 .sd(AuditEvent.AUTH, "service", service)
                 .message(role + " " + verb + " with authenticator authn service " + service + error).build());
+    }
+
+    private static String clientIp(HttpServletRequest request) {
+        return ClientIp.of(request::getAttribute, request.getRemoteAddr());
     }
 
     /** 401 bodies are empty, as Conjur sends them; 429 says why and when to come back. */

@@ -22,6 +22,7 @@ import io.coffer.api.audit.Audit;
 import io.coffer.api.audit.AuditEvent;
 
 import io.coffer.api.authn.Identity;
+import io.coffer.api.rest.ClientIp;
 
 /** {@code GET /whoami}: the caller as its token says (the token filter has verified it). */
 @Component(service = Object.class, property = "coffer.jaxrs.resource=true")
@@ -40,15 +41,16 @@ public class WhoamiResource {
         if (id == null) {
             throw new javax.ws.rs.NotAuthorizedException("Token");
         }
+        String clientIp = ClientIp.of(request::getAttribute, request.getRemoteAddr());
         Audit a = audit;
         if (a != null) {
             a.record(AuditEvent.builder("identity-check", "check", true)
-                    .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr())
+                    .request(request.getAttribute(AuditEvent.REQUEST_ID), clientIp)
                     .subject("role", id.roleId()).user(id.roleId())
                     .message(id.roleId() + " checked its identity using whoami").build());
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("client_ip", request.getRemoteAddr());
+        m.put("client_ip", clientIp);
         m.put("user_agent", request.getHeader("User-Agent"));
         m.put("account", id.account());
         m.put("username", id.login());

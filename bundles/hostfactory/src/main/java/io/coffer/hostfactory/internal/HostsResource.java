@@ -31,6 +31,7 @@ import org.osgi.service.component.annotations.Reference;
 import io.coffer.api.authn.Credentials;
 import io.coffer.api.store.ChangeLog;
 import io.coffer.api.store.Database;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * {@code POST /host_factories/hosts} (conjur-api §1.6): a host-factory token (not an access token) enrols a host,
@@ -77,7 +78,7 @@ public class HostsResource {
             c.setAutoCommit(false);
             try {
                 // The token first: without a live one from this address, say nothing about the id.
-                String hf = factory(c, hash, request.getRemoteAddr());
+                String hf = factory(c, hash, ClientIp.of(request::getAttribute, request.getRemoteAddr()));
                 if (hf == null) {
                     c.rollback();
                     return Response.status(401).build();

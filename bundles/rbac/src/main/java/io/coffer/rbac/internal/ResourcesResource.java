@@ -37,6 +37,7 @@ import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
 import io.coffer.api.store.Database;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * {@code /resources} (conjur-api §1.4): lists only what the caller (or a role it has) can see, shows one resource,
@@ -320,7 +321,8 @@ public class ResourcesResource {
         }
         String user = who.roleId();
         a.record(AuditEvent.builder("check", "check", ran)
-                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID),
+                        ClientIp.of(request::getAttribute, request.getRemoteAddr())).user(user)
                 .subject("resource", resourceId).subject("role", role != null ? role : user)
                 .subject("privilege", priv)
                 .message(user + (ran ? " successfully" : " failed to") + " checked if "

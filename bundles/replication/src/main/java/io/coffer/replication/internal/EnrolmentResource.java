@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * {@code POST /enrolment/{id}} (form: token, role, name): a new node consuming its seed. No access token: the seed's
@@ -63,7 +64,7 @@ public class EnrolmentResource {
             }
         }
         Enrolment.Outcome o = enrolment.consume(seed, form.get("token"), form.get("role"), form.get("name"),
-                request.getRemoteAddr());
+                ClientIp.of(request::getAttribute, request.getRemoteAddr()));
         switch (o) {
             case CONSUMED:
                 return Response.noContent().build();

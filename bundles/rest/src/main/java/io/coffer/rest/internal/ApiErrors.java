@@ -21,6 +21,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.crypto.SealException;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.rest.ClientIp;
 import io.coffer.api.store.OutcomeUnknownException;
 
 /**
@@ -124,7 +125,8 @@ public class ApiErrors implements ExceptionMapper<Throwable> {
         try {
             Identity who = (Identity) req.getAttribute(ApiError.IDENTITY);
             AuditEvent.Builder b = AuditEvent.builder("integrity", "open", false)
-                    .request(req.getAttribute(AuditEvent.REQUEST_ID), req.getRemoteAddr())
+                    .request(req.getAttribute(AuditEvent.REQUEST_ID),
+                            ClientIp.of(req::getAttribute, req.getRemoteAddr()))
                     .message("a stored value failed its integrity check: " + what);
             if (who != null) {
                 b.user(who.roleId());

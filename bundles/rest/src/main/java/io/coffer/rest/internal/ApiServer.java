@@ -41,6 +41,7 @@ public class ApiServer {
     private final List<Object> extensions = new CopyOnWriteArrayList<>();
     private final HealthService health;
     private final NodeIdentity node;
+    private final ClientIps clientIps;
     private Bus bus;
     private Server server;
     private boolean active;
@@ -64,9 +65,10 @@ public class ApiServer {
     private final List<io.coffer.api.authn.Authenticator> authenticators = new CopyOnWriteArrayList<>();
 
     @Activate
-    public ApiServer(@Reference HealthService health, @Reference NodeIdentity node) {
+    public ApiServer(@Reference HealthService health, @Reference NodeIdentity node, @Reference ClientIps clientIps) {
         this.health = health;
         this.node = node;
+        this.clientIps = clientIps;
     }
 
     @Activate
@@ -103,6 +105,8 @@ public class ApiServer {
         JAXRSServerFactoryBean f = new JAXRSServerFactoryBean();
         f.setBus(bus);
         f.setAddress("/");
+        // The client address is decided first, before any fast path or filter that audits.
+        f.getInInterceptors().add(clientIps);
         List<Object> providers = new ArrayList<>();
         providers.add(new JacksonJsonProvider());
         providers.add(new ApiErrors(() -> audit));

@@ -30,6 +30,7 @@ import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
 import io.coffer.api.secrets.SecretWriter;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * {@code GET|POST /secrets/{account}/{kind}/{id}} (conjur-api §1.2). Reads run on every node; a POST needs the
@@ -165,7 +166,8 @@ public class SecretsResource {
         String what = (version == null ? "" : "version " + version + " of ") + resourceId;
         String done = op.equals("fetch") ? " fetched " : " updated ";
         a.record(AuditEvent.builder(op, op, error == null)
-                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID),
+                        ClientIp.of(request::getAttribute, request.getRemoteAddr())).user(user)
                 .subject("resource", resourceId).subject("version", version == null ? null : version.toString())
                 .message(error == null ? user + done + what : user + " tried to " + op + " " + what + ": " + error)
                 .build());

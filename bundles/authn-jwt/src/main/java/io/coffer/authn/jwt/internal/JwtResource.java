@@ -34,6 +34,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.rest.ClientIp;
 
 /**
  * The authn-jwt routes, as Conjur answers them: {@code POST .../[<login>/]authenticate} (form {@code jwt=...}, no
@@ -90,7 +91,8 @@ public class JwtResource {
             return Response.status(401).build();
         }
         try {
-            byte[] token = authn.authenticate(serviceId, account, login, jwt, request.getRemoteAddr());
+            byte[] token = authn.authenticate(serviceId, account, login, jwt,
+                    ClientIp.of(request::getAttribute, request.getRemoteAddr()));
             boolean base64 = acceptEncoding != null && Arrays.stream(acceptEncoding.split(","))
                     .map(String::trim).anyMatch("base64"::equalsIgnoreCase);
             return base64

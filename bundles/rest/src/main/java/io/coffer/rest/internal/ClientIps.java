@@ -1,0 +1,96 @@
+package io.coffer.rest.internal;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import javax.servlet.http.HttpServletRequest;
+
+import org.apache.cxf.message.Message;
+import org.apache.cxf.phase.AbstractPhaseInterceptor;
+import org.apache.cxf.phase.Phase;
+import org.apache.cxf.transport.http.AbstractHTTPDestination;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.coffer.api.net.Cidr;
+import io.coffer.api.rest.ClientIp;
+
+/**
+ * The one place that decides a request's client address ({@link ClientIp#ATTRIBUTE}), first in the API's CXF chain:
+ * before JAX-RS and before any bundle's fast path (those order themselves after {@link #ID}). Trusted proxies come
+ * from ConfigAdmin and change in place, without rebuilding the endpoint.
+ */
+@Component(service = ClientIps.class, configurationPid = ClientIps.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Designate(ocd = ClientIps.Config.class)
+public class ClientIps extends AbstractPhaseInterceptor<Message> {
+    static final String PID = "io.coffer.rest.clientip";
+    /** The interceptor's id: a fast path that audits must run after it ({@code addAfter(ID)}). */
+    public static final String ID = "io.coffer.rest.client-ip";
+    static final String HEADER = "X-Forwarded-For";
+    private static final Logger LOG = LoggerFactory.getLogger(ClientIps.class);
+
+    @ObjectClassDefinition(name = "Coffer client addresses", description = "Whom X-Forwarded-For is believed from")
+    public @interface Config {
+        @AttributeDefinition(description = "Trusted proxies: IP addresses or CIDR networks, comma-separated. Empty "
+                + "(the default): X-Forwarded-For is ignored and the client is the socket peer")
+        String[] trusted_proxies() default {};
+    }
+
+    private volatile List<Cidr> trusted = List.of();
+
+    @Activate
+    public ClientIps(Config config) {
+        super(ID, Phase.RECEIVE);
+        modified(config);
+    }
+
+    @Modified
+    void modified(Config config) {
+        trusted = parse(config == null ? new String[0] : config.trusted_proxies());
+        LOG.info("trusted proxies: {}", trusted.isEmpty() ? "none (X-Forwarded-For ignored)" : trusted);
+    }
+
+    /** An entry that doesn't parse is left out (logged): an error in the list must never widen whom we trust. */
+    static List<Cidr> parse(String[] entries) {
+        List<Cidr> out = new ArrayList<>();
+        for (String entry : entries) {
+            for (String one : entry.split("[,\\s]+")) {
+                if (one.isEmpty()) {
+                    continue;
+                }
+                try {
+                    out.add(Cidr.parse(one));
+                } catch (IllegalArgumentException e) {
+                    LOG.error("{} trusted.proxies: ignoring '{}': {}", PID, one, e.getMessage());
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public void handleMessage(Message message) {
+        HttpServletRequest request = (HttpServletRequest) message.get(AbstractHTTPDestination.HTTP_REQUEST);
+        if (request != null) {
+            request.setAttribute(ClientIp.ATTRIBUTE, decide(request));
+        }
+    }
+
+    String decide(HttpServletRequest request) {
+        List<Cidr> t = trusted;
+        if (t.isEmpty()) {
+            return request.getRemoteAddr();
+        }
+        List<String> headers = Collections.list(request.getHeaders(HEADER));
+        return ForwardedFor.clientIp(request.getRemoteAddr(), headers, t);
+    }
+}
