@@ -3,5 +3,5 @@
  * API keys, password hashes and signing keys with AES-256-GCM, the AAD binding each ciphertext to what it belongs to.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.coffer.api.crypto;

@@ -1,7 +1,14 @@
 package io.coffer.audit.internal;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -15,14 +22,17 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import io.coffer.api.NodeIdentity;
 import io.coffer.api.audit.Audit;
 import io.coffer.api.audit.AuditEvent;
+import io.coffer.api.crypto.KeyDerivation;
+import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthCheck;
 import io.coffer.api.store.Database;
 
 /** The node's {@link Audit}: every node records its own events (files always, the table when writable). */
-@Component(service = {Audit.class, HealthCheck.class}, configurationPid = AuditComponent.PID,
+@Component(service = {Audit.class, HealthCheck.class, AuditComponent.class}, configurationPid = AuditComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 @Designate(ocd = AuditComponent.Config.class)
 public class AuditComponent implements Audit, HealthCheck {
@@ -50,22 +60,37 @@ public class AuditComponent implements Audit, HealthCheck {
 
         @AttributeDefinition(description = "Also write audit_events when this node's database is writable")
         boolean database() default true;
+
+        @AttributeDefinition(description = "A signed checkpoint after at most this many events")
+        long checkpoint_events() default 1000;
+
+        @AttributeDefinition(description = "A signed checkpoint at least this often while events are written (s)")
+        long checkpoint_seconds() default 60;
     }
 
     /** Absent while the schema is not current; the files still take every event. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Database db;
+    /** The audit keys come from the key hierarchy once the node's keys are unlocked. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile KeyDerivation derivation;
 
+    private final String node;
+    private final Path dir;
     private final AuditWriter writer;
+    private volatile ChainKeys keys;
 
     @Activate
-    public AuditComponent(Config config) throws IOException {
-        Path dir = config.directory().isBlank()
+    public AuditComponent(Config config, @Reference NodeIdentity identity) throws IOException {
+        dir = config.directory().isBlank()
                 ? Path.of(System.getProperty("karaf.base", "."), "data", "audit") : Path.of(config.directory());
         boolean useDb = config.database();
-        writer = new AuditWriter(dir, config.queue_capacity(), config.queue_wait_ms(), config.batch_max(),
-                config.file_max_bytes(), config.file_keep(), () -> {
+        this.node = identity.name();
+        writer = new AuditWriter(dir, new AuditWriter.Settings(config.queue_capacity(), config.queue_wait_ms(),
+                config.batch_max(), config.file_max_bytes(), config.file_keep(), Math.max(1, config.checkpoint_events()),
+                Math.max(1, config.checkpoint_seconds()) * 1000), node, this::keys, () -> {
                     Database d = db;
                     return useDb && d != null ? d.dataSource() : null;
                 });
@@ -76,9 +101,110 @@ public class AuditComponent implements Audit, HealthCheck {
         writer.stop();
     }
 
+    /** Derived once the keys are unlocked, then kept: a locked node's events are hash-linked until then. */
+    ChainKeys keys() {
+        ChainKeys k = keys;
+        KeyDerivation d = derivation;
+        if (k == null && d != null) {
+            try {
+                k = ChainKeys.derive(d, node);
+                keys = k;
+            } catch (KeysLockedException locked) {
+                return null;
+            }
+        }
+        return k;
+    }
+
     @Override
     public void record(AuditEvent event) {
         writer.record(event);
+    }
+
+    /**
+     * Verifies this node's files. The last seq they must reach is the most any witness knows: the running writer
+     * (a tail cut while the node runs), the table ({@code audit_events} on the Leader), or the operator's.
+     */
+    public Verification verify(Long operatorExpected) throws IOException {
+        AuditVerifier.Report r = report(operatorExpected);
+        return new Verification(r.toString(), r.ok());
+    }
+
+    /** A verification's outcome for the shell: the report's text, and whether nothing was tampered with. */
+    public record Verification(String report, boolean ok) {
+    }
+
+    AuditVerifier.Report report(Long operatorExpected) throws IOException {
+        ChainKeys k = keys();
+        for (int attempt = 0;; attempt++) {
+            long rotations = writer.rotations();
+            long expected = writer.lastSeq();
+            String from = "the running writer";
+            Long stored = storedSeq();
+            if (stored != null && stored > expected) {
+                expected = stored;
+                from = "audit_events";
+            }
+            if (operatorExpected != null && operatorExpected > expected) {
+                expected = operatorExpected;
+                from = "--expect-seq";
+            }
+            AuditVerifier.Report r = AuditVerifier.verify(writer.jsonFiles(), k == null ? null : k.mac(),
+                    k == null ? null : k.publicKey(), expected, from);
+            // A rotation during the read renames the files under us: read them again.
+            if (writer.rotations() == rotations || attempt >= 2) {
+                return r;
+            }
+        }
+    }
+
+    private Long storedSeq() {
+        Database d = db;
+        if (d == null) {
+            return null;
+        }
+        try (Connection c = d.dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT max(seq) FROM audit_events WHERE node = ?")) {
+            ps.setString(1, node);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? null : v;
+            }
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    /** @return the checkpoints' public key (hex), or {@code null} while the keys are locked */
+    public String publicKey() {
+        ChainKeys k = keys();
+        return k == null ? null : Chain.HEX.formatHex(k.publicKey());
+    }
+
+    public String node() {
+        return node;
+    }
+
+    /** @return this node's RFC 5424 audit file */
+    public Path textFile() {
+        return dir.resolve(AuditWriter.TEXT_FILE);
+    }
+
+    /**
+     * Writes this node's audit keys for offline verification to a new owner-only file (never over an existing one).
+     * The MAC key lets its holder forge lines after the last checkpoint, never a checkpoint: keep the file offline.
+     */
+    public void exportKeys(Path file) throws IOException {
+        ChainKeys k = keys();
+        if (k == null) {
+            throw new IllegalStateException("the node's keys are locked: no audit keys to export");
+        }
+        String text = "# Coffer audit keys of node " + node + " (offline verification; keep this file private)\n"
+                + "node=" + node + "\nmac=" + Chain.HEX.formatHex(k.macKey()) + "\npublic="
+                + Chain.HEX.formatHex(k.publicKey()) + "\n";
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, text, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -16,8 +17,8 @@ import io.coffer.api.audit.AuditEvent;
 /** Batch inserts into {@code audit_events}; the event id is the key, so a batch written twice is stored once. */
 final class AuditTable {
     private static final String INSERT = "INSERT INTO audit_events (id, at, msgid, priority, request_id, client_ip,"
-            + " role_id, resource_id, operation, success, structured_data, message, line)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT (id) DO NOTHING";
+            + " role_id, resource_id, operation, success, structured_data, message, line, account, node, seq)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
 
     private AuditTable() {
     }
@@ -31,11 +32,15 @@ final class AuditTable {
         for (AuditEvent e : batch) {
             f.add(Formatted.of(e));
         }
-        return insertFormatted(ds, f);
+        return insertFormatted(ds, f, null);
     }
 
-    /** The same, for events the writer has already rendered for the files. */
-    static boolean insertFormatted(DataSource ds, List<Formatted> batch) throws SQLException {
+    /**
+     * The same, for events the writer has already rendered for the files.
+     *
+     * @param node the writing node, with each event's place in its chain ({@code null}: not chained)
+     */
+    static boolean insertFormatted(DataSource ds, List<Formatted> batch, String node) throws SQLException {
         try (Connection c = ds.getConnection()) {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
                 if (rs.next() && rs.getBoolean(1)) {
@@ -53,13 +58,20 @@ final class AuditTable {
                     ps.setString(5, e.requestId());
                     ps.setString(6, e.clientIp());
                     ps.setString(7, e.user());
-                    ps.setString(8, e.structuredData().getOrDefault(AuditEvent.SUBJECT, java.util.Map.of())
+                    ps.setString(8, e.structuredData().getOrDefault(AuditEvent.SUBJECT, Map.of())
                             .get("resource"));
                     ps.setString(9, e.operation());
                     ps.setBoolean(10, e.success());
                     ps.setString(11, f.structuredData());
                     ps.setString(12, Rfc5424.stripControls(e.message()));
                     ps.setString(13, f.line());
+                    ps.setString(14, account(e));
+                    ps.setString(15, node);
+                    if (node != null && f.seq() > 0) {
+                        ps.setLong(16, f.seq());
+                    } else {
+                        ps.setNull(16, java.sql.Types.BIGINT);
+                    }
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -70,5 +82,21 @@ final class AuditTable {
             }
             return true;
         }
+    }
+
+    /**
+     * The account an event belongs to (the {@code /audit} routes' scope): that of the first full id among the acting
+     * role, the subject's role and resource, and the policy. {@code null} for node events (checkpoints).
+     */
+    static String account(AuditEvent e) {
+        Map<String, String> subject = e.structuredData().getOrDefault(AuditEvent.SUBJECT, Map.of());
+        Map<String, String> policy = e.structuredData().getOrDefault(AuditEvent.POLICY, Map.of());
+        for (String id : new String[] {e.user(), subject.get("role"), subject.get("resource"), policy.get("id")}) {
+            int colon = id == null ? -1 : id.indexOf(':');
+            if (colon > 0) {
+                return id.substring(0, colon);
+            }
+        }
+        return null;
     }
 }

@@ -1,10 +1,12 @@
 package io.coffer.audit.internal;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
+import javax.crypto.Mac;
 import javax.sql.DataSource;
 
 import org.slf4j.Logger;
@@ -29,19 +32,29 @@ import io.coffer.api.health.ComponentHealth;
  * before anything else; then to the RFC 5424 text file; then, when a writable database is there, to
  * {@code audit_events}. A batch the JSON file can't take is retried until it can, so the queue fills and callers get
  * {@link AuditOverloadedException} (503) rather than an unrecorded action.
+ *
+ * <p>The JSON lines form the node's tamper-evident chain ({@link Chain}), continued across restarts and rotated
+ * files, with signed {@link Checkpoint}s written into it: at start, every {@code checkpointEvents} events or
+ * {@code checkpointMillis} with events, as the first line of each rotated-to file, and at a clean stop.
  */
 final class AuditWriter {
     static final String JSON_FILE = "audit.json";
     static final String TEXT_FILE = "audit.log";
     private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
 
+    /** Sizes and periods, from the component's configuration. */
+    record Settings(int capacity, long offerWaitMillis, int batchMax, long fileMaxBytes, int fileKeep,
+            long checkpointEvents, long checkpointMillis) {
+    }
+
     private final BlockingQueue<AuditEvent> queue;
-    private final int capacity;
-    private final long offerWaitMillis;
-    private final int batchMax;
+    private final Settings settings;
     private final Supplier<DataSource> database;
+    private final String node;
+    private final Supplier<ChainKeys> keys;
     private final RotatingFile json;
     private final RotatingFile text;
+    private final Chain chain;
     /** Events in the files but not yet in the table (the database failed); bounded by the queue's capacity. */
     private final List<Formatted> dbPending = new ArrayList<>();
     private final Thread thread;
@@ -52,18 +65,37 @@ final class AuditWriter {
     private volatile String lastError;
     private volatile boolean fileFailing;
     private volatile boolean running = true;
+    private volatile long lastSeq;
+    private volatile long rotations;
+    private volatile boolean keyed;
     private long dbRetryAt;
+    /** What the start checkpoint will say about the previous run; {@code null} once it is written. */
+    private String startPrevious;
+    private long sinceCheckpoint;
+    private long lastCheckpointAt = System.currentTimeMillis();
+    private ChainKeys macKeys;
+    private Mac mac;
 
-    AuditWriter(Path dir, int capacity, long offerWaitMillis, int batchMax, long fileMaxBytes, int fileKeep,
-            Supplier<DataSource> database) throws IOException {
+    AuditWriter(Path dir, Settings settings, String node, Supplier<ChainKeys> keys, Supplier<DataSource> database)
+            throws IOException {
         Files.createDirectories(dir);
-        this.capacity = capacity;
-        this.queue = new ArrayBlockingQueue<>(capacity);
-        this.offerWaitMillis = offerWaitMillis;
-        this.batchMax = batchMax;
+        this.settings = settings;
+        this.queue = new ArrayBlockingQueue<>(settings.capacity());
         this.database = database;
-        this.json = new RotatingFile(dir.resolve(JSON_FILE), fileMaxBytes, fileKeep);
-        this.text = new RotatingFile(dir.resolve(TEXT_FILE), fileMaxBytes, fileKeep);
+        this.node = node;
+        this.keys = keys;
+        this.json = new RotatingFile(dir.resolve(JSON_FILE), settings.fileMaxBytes(), settings.fileKeep());
+        this.text = new RotatingFile(dir.resolve(TEXT_FILE), settings.fileMaxBytes(), settings.fileKeep());
+        ChainTail tail = ChainTail.read(json.files());
+        if (tail.torn()) {
+            // A crash cut the last line: end it, so the chain goes on from a line boundary (the start checkpoint
+            // says "torn", and the verifier reports the fragment as such).
+            json.append("\n".getBytes(StandardCharsets.US_ASCII));
+            json.sync();
+        }
+        this.chain = new Chain(tail.seq(), tail.link());
+        this.lastSeq = tail.seq();
+        this.startPrevious = tail.previous();
         this.thread = new Thread(this::run, "coffer-audit-writer");
         thread.setDaemon(true);
         thread.start();
@@ -72,7 +104,7 @@ final class AuditWriter {
     void record(AuditEvent event) {
         boolean queued;
         try {
-            queued = running && queue.offer(event, offerWaitMillis, TimeUnit.MILLISECONDS);
+            queued = running && queue.offer(event, settings.offerWaitMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             queued = false;
@@ -80,19 +112,21 @@ final class AuditWriter {
         if (!queued) {
             rejected.incrementAndGet();
             throw new AuditOverloadedException("audit queue full (" + queue.size() + " events) for "
-                    + offerWaitMillis + " ms");
+                    + settings.offerWaitMillis() + " ms");
         }
     }
 
     private void run() {
-        List<AuditEvent> batch = new ArrayList<>(batchMax);
+        List<AuditEvent> batch = new ArrayList<>(settings.batchMax());
         while (running || !queue.isEmpty()) {
             try {
                 AuditEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);
-                    queue.drainTo(batch, batchMax - 1);
-                    dbPending.addAll(writeFiles(batch));
+                    queue.drainTo(batch, settings.batchMax() - 1);
+                }
+                if (!batch.isEmpty() || checkpointDue()) {
+                    dbPending.addAll(writeFiles(batch, null));
                     batch.clear();
                 }
                 writeDatabase();
@@ -101,33 +135,74 @@ final class AuditWriter {
                 running = false;
             }
         }
+        dbPending.addAll(writeFiles(List.of(), "stop"));
         writeDatabase();
     }
 
-    /** Retries the batch until both files took it: an event leaves the queue only to be written. */
-    private List<Formatted> writeFiles(List<AuditEvent> batch) {
-        List<Formatted> formatted = new ArrayList<>(batch.size());
-        StringBuilder j = new StringBuilder(batch.size() * 400);
-        StringBuilder t = new StringBuilder(batch.size() * 400);
-        for (AuditEvent e : batch) {
-            Formatted f = Formatted.of(e);
-            formatted.add(f);
-            j.append(f.json()).append('\n');
-            t.append(f.line()).append('\n');
+    /** The keys, once the node has them; a writer keeps them to the end so its stop checkpoint can be signed. */
+    private ChainKeys keys() {
+        if (macKeys == null) {
+            ChainKeys k = keys.get();
+            if (k != null) {
+                macKeys = k;
+                mac = k.mac();
+                keyed = true;
+            }
         }
+        return macKeys;
+    }
+
+    private boolean checkpointDue() {
+        return keys() != null && (startPrevious != null
+                || sinceCheckpoint > 0 && System.currentTimeMillis() - lastCheckpointAt >= settings.checkpointMillis());
+    }
+
+    /** Retries the batch until both files took it: an event leaves the queue only to be written. */
+    private List<Formatted> writeFiles(List<AuditEvent> batch, String closing) {
+        List<Formatted> events = new ArrayList<>(batch.size());
+        for (AuditEvent e : batch) {
+            events.add(Formatted.of(e));
+        }
+        boolean rotated = false;
         for (int attempt = 0;; attempt++) {
+            long seq0 = chain.seq();
+            byte[] link0 = chain.link();
             try {
-                json.append(j);
+                Lines out = chained(events, closing, rotated);
+                if (!rotated && json.needsRotation(out.json.length)) {
+                    // The new file starts with a checkpoint of where the old one ended, so each file can be checked
+                    // on its own once older ones are rotated away, and a tail cut off a rotated file shows.
+                    chain.reset(seq0, link0);
+                    json.rotate();
+                    rotations++;
+                    rotated = true;
+                    out = chained(events, closing, true);
+                }
+                json.append(out.json);
                 json.sync();
-                text.append(t);
+                text.append(out.text);
                 text.sync();
                 written.addAndGet(batch.size());
                 lastWrite = Instant.now();
+                lastSeq = chain.seq();
                 fileFailing = false;
-                return formatted;
+                if (out.checkpointed) {
+                    sinceCheckpoint = out.afterCheckpoint;
+                    lastCheckpointAt = System.currentTimeMillis();
+                } else {
+                    sinceCheckpoint += out.afterCheckpoint;
+                }
+                if (out.started) {
+                    startPrevious = null;
+                }
+                return out.formatted;
             } catch (IOException e) {
+                chain.reset(seq0, link0);
                 fail("audit files", e);
                 fileFailing = true;
+                if (!running && closing != null && attempt >= 3) {
+                    return List.of(); // stopping: the events themselves were written; only the stop checkpoint is lost
+                }
                 try {
                     Thread.sleep(Math.min(5_000, 100L << Math.min(attempt, 6)));
                 } catch (InterruptedException ie) {
@@ -136,6 +211,62 @@ final class AuditWriter {
                 }
             }
         }
+    }
+
+    /** A batch's stored lines: the JSON with chain fields, the text, and the events (checkpoints included). */
+    private static final class Lines {
+        final List<Formatted> formatted = new ArrayList<>();
+        byte[] json;
+        final StringBuilder text = new StringBuilder();
+        boolean checkpointed;
+        boolean started;
+        /** Events after the batch's last checkpoint (all of them when it has none). */
+        long afterCheckpoint;
+    }
+
+    private Lines chained(List<Formatted> events, String closing, boolean rotated) {
+        Lines out = new Lines();
+        StringBuilder j = new StringBuilder(events.size() * 450 + 1024);
+        ChainKeys k = keys();
+        if (k != null && rotated) {
+            add(out, j, checkpoint(k, "rotate", null));
+        }
+        if (k != null && startPrevious != null) {
+            add(out, j, checkpoint(k, "start", startPrevious));
+            out.started = true;
+        }
+        for (Formatted f : events) {
+            add(out, j, f);
+        }
+        long since = sinceCheckpoint + events.size();
+        if (k != null && (closing != null || since >= settings.checkpointEvents()
+                || since > 0 && System.currentTimeMillis() - lastCheckpointAt >= settings.checkpointMillis())) {
+            add(out, j, checkpoint(k, closing != null ? closing : "periodic", null));
+        }
+        out.json = j.toString().getBytes(StandardCharsets.UTF_8);
+        return out;
+    }
+
+    private void add(Lines out, StringBuilder j, Formatted f) {
+        j.append(chain.append(f.json(), keys() != null ? mac : null)).append('\n');
+        out.text.append(f.line()).append('\n');
+        out.formatted.add(f.at(chain.seq()));
+        if (Checkpoint.MSGID.equals(f.event().msgid())) {
+            out.checkpointed = true;
+            out.afterCheckpoint = 0;
+        } else {
+            out.afterCheckpoint++;
+        }
+    }
+
+    /** A checkpoint of the chain as it stands: the last line's seq and link, signed. */
+    private Formatted checkpoint(ChainKeys k, String reason, String previous) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        Checkpoint.Fields unsigned = new Checkpoint.Fields(node, reason, chain.seq(), Chain.HEX.formatHex(chain.link()),
+                previous, Rfc5424.TIMESTAMP.format(now), k.keyId(), null);
+        Checkpoint.Fields f = new Checkpoint.Fields(node, reason, unsigned.seq(), unsigned.mac(), previous,
+                unsigned.time(), k.keyId(), k.sign(unsigned));
+        return Formatted.of(Checkpoint.event(f, now));
     }
 
     private void writeDatabase() {
@@ -149,8 +280,10 @@ final class AuditWriter {
             return;
         }
         try {
-            for (int from = 0; from < dbPending.size(); from += batchMax) {
-                if (!AuditTable.insertFormatted(ds, dbPending.subList(from, Math.min(dbPending.size(), from + batchMax)))) {
+            int max = settings.batchMax();
+            for (int from = 0; from < dbPending.size(); from += max) {
+                if (!AuditTable.insertFormatted(ds, dbPending.subList(from, Math.min(dbPending.size(), from + max)),
+                        node)) {
                     break; // a replica: its events are forwarded to the Leader (later slice), not stored here
                 }
             }
@@ -158,7 +291,7 @@ final class AuditWriter {
         } catch (SQLException | RuntimeException e) {
             fail("audit table", e);
             dbRetryAt = System.currentTimeMillis() + 1_000;
-            int over = dbPending.size() - capacity;
+            int over = dbPending.size() - settings.capacity();
             if (over > 0) {
                 LOG.error("audit table unavailable: {} events stay in the audit files only", over);
                 dbPending.subList(0, over).clear();
@@ -172,7 +305,7 @@ final class AuditWriter {
         LOG.error("{} write failed", what, e);
     }
 
-    /** Stops taking events, writes what is queued, closes the files. */
+    /** Stops taking events, writes what is queued and the stop checkpoint, closes the files. */
     void stop() throws IOException, InterruptedException {
         running = false;
         thread.join(10_000);
@@ -184,15 +317,32 @@ final class AuditWriter {
         text.close();
     }
 
+    /** @return the seq of the last line written and fsynced: the file must reach at least this far */
+    long lastSeq() {
+        return lastSeq;
+    }
+
+    /** @return how many times the JSON file rotated; a verification that saw it change reads the files again */
+    long rotations() {
+        return rotations;
+    }
+
+    /** @return the JSON files, oldest first */
+    List<Path> jsonFiles() {
+        return json.files();
+    }
+
     ComponentHealth health() {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("queue_depth", queue.size());
-        d.put("queue_capacity", capacity);
+        d.put("queue_capacity", settings.capacity());
         d.put("written", written.get());
         d.put("rejected", rejected.get());
         if (lastWrite != null) {
             d.put("last_write", Rfc5424.TIMESTAMP.format(lastWrite));
         }
+        d.put("chain_seq", lastSeq);
+        d.put("chain_keyed", keyed);
         d.put("errors", errors.get());
         if (lastError != null) {
             d.put("last_error", lastError);

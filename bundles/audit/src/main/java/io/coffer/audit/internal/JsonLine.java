@@ -51,7 +51,7 @@ final class JsonLine {
         return value == null ? b.append("null") : string(b, value);
     }
 
-    private static StringBuilder string(StringBuilder b, String s) {
+    static StringBuilder string(StringBuilder b, String s) {
         b.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

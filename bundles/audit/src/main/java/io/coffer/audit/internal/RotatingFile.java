@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An append-only line file rotated by size: {@code name} → {@code name.1} → ... → {@code name.<keep>}, the oldest
@@ -39,17 +41,53 @@ final class RotatingFile implements Closeable {
         channel = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
-    /** Appends the lines (each gets a newline), rotating first when they would take the file past its size. */
+    /** Appends the lines (each ends with its newline), rotating first when they would take the file past its size. */
     void append(CharSequence lines) throws IOException {
         // String.getBytes, not Charset.encode: the latter walks a CharBuffer char by char, and JFR found the audit
         // writer spending two thirds of its time there under load.
-        ByteBuffer buf = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
-        if (channel.size() > 0 && channel.size() + buf.remaining() > maxBytes) {
+        byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
+        if (needsRotation(bytes.length)) {
             rotate();
         }
-        while (buf.hasRemaining()) {
-            channel.write(buf);
+        append(bytes);
+    }
+
+    /**
+     * Appends without rotating. A write that fails half-way is cut back off, so a retry doesn't leave a torn line
+     * in front of the same lines again.
+     */
+    void append(byte[] bytes) throws IOException {
+        long before = channel.size();
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        try {
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(before);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+            }
+            throw e;
         }
+    }
+
+    /** @return whether appending {@code bytes} more would take a non-empty file past its size */
+    boolean needsRotation(long bytes) throws IOException {
+        return channel.size() > 0 && channel.size() + bytes > maxBytes;
+    }
+
+    /** @return the files that exist, oldest first ({@code name.<keep>} ... {@code name.1}, {@code name}) */
+    List<Path> files() {
+        List<Path> out = new ArrayList<>();
+        for (int i = keep; i >= 1; i--) {
+            if (Files.exists(numbered(i))) {
+                out.add(numbered(i));
+            }
+        }
+        out.add(path);
+        return out;
     }
 
     /** Makes everything appended so far durable (one fsync for the whole batch: group commit). */
@@ -57,7 +95,7 @@ final class RotatingFile implements Closeable {
         channel.force(false);
     }
 
-    private void rotate() throws IOException {
+    void rotate() throws IOException {
         channel.force(false);
         channel.close();
         Files.deleteIfExists(numbered(keep));

@@ -50,8 +50,10 @@ public class AuditWriterTest {
                 .message("acct:user:alice fetched " + resource).build();
     }
 
+    /** A writer without audit keys (a locked node): no checkpoints, so lines map one to one to events. */
     private AuditWriter writer(Path dir, int capacity, long maxBytes, Supplier<DataSource> ds) throws Exception {
-        return new AuditWriter(dir, capacity, 50, 100, maxBytes, 3, ds);
+        return new AuditWriter(dir, new AuditWriter.Settings(capacity, 50, 100, maxBytes, 3, 1000, 60_000), "n1",
+                () -> null, ds);
     }
 
     @Test
@@ -74,7 +76,8 @@ public class AuditWriterTest {
         assertEquals(Rfc5424.line(events.get(7)), text.get(7));
         assertEquals(250, count("resource_id LIKE 'acct:variable:files/%'"));
         assertEquals(1, count("id = '" + events.get(3).id() + "' AND request_id = 'req-acct:variable:files/3' AND "
-                + "structured_data->'subject@43868'->>'resource' = 'acct:variable:files/3' AND priority = 86"));
+                + "structured_data->'subject@43868'->>'resource' = 'acct:variable:files/3' AND priority = 86 AND "
+                + "account = 'acct' AND node = 'n1' AND seq = 4"));
     }
 
     @Test

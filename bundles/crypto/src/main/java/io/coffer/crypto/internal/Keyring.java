@@ -36,6 +36,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.coffer.api.crypto.KeyDerivation;
 import io.coffer.api.crypto.KeyProvider;
 import io.coffer.api.crypto.KeyProviderException;
 import io.coffer.api.crypto.KeyState;
@@ -53,10 +54,10 @@ import io.coffer.api.store.Database;
  * as soon as the provider it names is present (at start, when the provider's bundle arrives, on a periodic retry,
  * or by {@code coffer:keys-unlock}), and stays locked until then.
  */
-@Component(service = {Sealer.class, HealthCheck.class, KeyState.class, KeyAdmin.class},
+@Component(service = {Sealer.class, HealthCheck.class, KeyState.class, KeyAdmin.class, KeyDerivation.class},
         configurationPid = Keyring.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 @Designate(ocd = Keyring.Config.class)
-public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
+public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin, KeyDerivation {
     public static final String PID = "io.coffer.crypto";
     private static final Logger LOG = LoggerFactory.getLogger(Keyring.class);
 
@@ -236,6 +237,15 @@ public class Keyring implements Sealer, HealthCheck, KeyState, KeyAdmin {
             throw new IllegalStateException("master-key provider '" + contents.provider + "' can't unwrap the server "
                     + "key with key " + contents.keyId + ": " + e.getMessage());
         }
+    }
+
+    @Override
+    public byte[] derive(String purpose) {
+        SecretKey r = root;
+        if (lockedReason != null || r == null) {
+            throw new KeysLockedException("keys are locked (" + lockedReason + ")");
+        }
+        return Hkdf.derive(r, purpose);
     }
 
     private String summary() {

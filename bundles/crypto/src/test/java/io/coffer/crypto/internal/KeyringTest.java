@@ -73,6 +73,9 @@ public class KeyringTest {
         // A restart with the same server-key file reuses data key v1 and opens old blobs.
         Keyring again = keyring(file);
         assertArrayEquals(secret, again.open(a, "demo:variable:db/password"));
+        // Derived keys (audit chain) follow the root key: the same after a restart, one per purpose.
+        assertArrayEquals(k.derive("coffer:audit:mac:v1:n1"), again.derive("coffer:audit:mac:v1:n1"));
+        assertFalse(java.util.Arrays.equals(k.derive("coffer:audit:mac:v1:n1"), k.derive("coffer:audit:mac:v1:n2")));
         try (Connection c = db.dataSource().getConnection();
                 ResultSet rs = c.createStatement().executeQuery(
                         "SELECT (SELECT count(*) FROM keyring), (SELECT count(*) FROM change_log WHERE kind='keyring')")) {
@@ -95,6 +98,12 @@ public class KeyringTest {
         try {
             foreign.seal(new byte[] {1}, "x");
             fail("a locked node sealed");
+        } catch (KeysLockedException expected) {
+            // fine
+        }
+        try {
+            foreign.derive("coffer:audit:mac:v1:n1");
+            fail("a locked node derived a key");
         } catch (KeysLockedException expected) {
             // fine
         }
