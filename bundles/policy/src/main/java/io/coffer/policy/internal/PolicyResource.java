@@ -39,6 +39,7 @@ import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
 import io.coffer.api.rest.ApiError;
+import io.coffer.api.rest.ClientIp;
 import io.coffer.api.store.OutcomeUnknownException;
 import io.coffer.api.store.Database;
 
@@ -116,8 +117,11 @@ public class PolicyResource {
             return Response.status(401).build();
         }
         Response r;
+        Object requestId = request.getAttribute(AuditEvent.REQUEST_ID);
         try {
-            r = load(mode, account, id, dryRun, body, who.roleId(), request.getRemoteAddr());
+            r = load(mode, account, id, dryRun, body, who.roleId(),
+                    ClientIp.of(request::getAttribute, request.getRemoteAddr()),
+                    requestId instanceof String ? (String) requestId : null);
         } catch (RuntimeException e) {
             auditLoad(request, who.roleId(), account + ":policy:" + id, mode, dryRun, null);
             throw e;
@@ -127,23 +131,24 @@ public class PolicyResource {
     }
 
     /**
-     * One {@code policy} event per load (this slice; Conjur writes one per changed row): the load's outcome and the
-     * policy version, or the error the client was told ({@code null} response: an unexpected error).
+     * A load that failed, or a dry run: one {@code policy} event with the error the client was told ({@code null}
+     * response: an unexpected error). A load that succeeded was audited row by row before it committed.
      */
     private void auditLoad(HttpServletRequest request, String user, String policyId, String mode, boolean dryRun,
             Response r) {
         Audit a = audit;
-        if (a == null) {
+        boolean ok = r != null && r.getStatus() < 300;
+        if (a == null || ok && !dryRun) {
             return;
         }
-        boolean ok = r != null && r.getStatus() < 300;
         Object entity = r == null ? null : r.getEntity();
         Object version = ok && entity instanceof Map ? ((Map<?, ?>) entity).get("version") : null;
         Object error = !ok && entity instanceof Map && ((Map<?, ?>) entity).get("error") instanceof Map
                 ? ((Map<?, ?>) ((Map<?, ?>) entity).get("error")).get("message") : null;
         String op = dryRun ? "validate" : mode.equals("POST") ? "create" : "update";
         a.record(AuditEvent.builder("policy", op, ok)
-                .request(request.getAttribute(AuditEvent.REQUEST_ID), request.getRemoteAddr()).user(user)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID),
+                        ClientIp.of(request::getAttribute, request.getRemoteAddr())).user(user)
                 .subject().policy(policyId, version == null ? null : version.toString())
                 .message(ok ? user + (dryRun ? " validated policy " : " loaded policy ") + policyId
                         + (version == null ? "" : " version " + version)
@@ -152,13 +157,20 @@ public class PolicyResource {
     }
 
     /**
-     * Loads policy as {@code roleId} (the API's caller, or the account's admin for the shell).
+     * Loads policy as {@code roleId} (the API's caller, or the account's admin for the shell). Every row it changes
+     * is one {@code policy} audit event, recorded before the load commits: a full audit queue answers 503 and the
+     * load is rolled back, never applied unaudited.
      *
      * @param mode {@code POST}, {@code PATCH} or {@code PUT}
      * @return the API's response: 201 with created roles and version, or the error
      */
     public Response load(String mode, String account, String id, boolean dryRun, byte[] body, String roleId,
             String clientIp) {
+        return load(mode, account, id, dryRun, body, roleId, clientIp, null);
+    }
+
+    private Response load(String mode, String account, String id, boolean dryRun, byte[] body, String roleId,
+            String clientIp, String requestId) {
         String policyId = account + ":policy:" + id;
         Access access = permissions.check(roleId, policyId, mode.equals("POST") ? "create" : "update");
         if (access == Access.INVISIBLE) {
@@ -192,6 +204,7 @@ public class PolicyResource {
             }
             c.setAutoCommit(false);
             try {
+                PolicyChanges.begin(c);
                 PolicyLoader.Result result = loader.load(c, mode.equals("PUT") ? "PATCH" : mode, account, policyId,
                         resolved, roleId, clientIp, text);
                 if (mode.equals("PUT")) {
@@ -205,6 +218,14 @@ public class PolicyResource {
                     m.put("updated", Map.of("before", Map.of("items", List.of()), "after", Map.of("items", List.of())));
                     m.put("deleted", Map.of("items", List.of()));
                     return Response.ok(m, MediaType.APPLICATION_JSON_TYPE).build();
+                }
+                Audit a = audit;
+                List<PolicyChanges.Change> changed = PolicyChanges.take(c);
+                if (a != null) {
+                    for (AuditEvent e : PolicyChanges.events(changed, roleId, policyId, result.version, requestId,
+                            clientIp)) {
+                        a.record(e); // AuditOverloadedException: rolled back below, answered 503
+                    }
                 }
                 c.commit();
                 Map<String, Object> created = new LinkedHashMap<>();

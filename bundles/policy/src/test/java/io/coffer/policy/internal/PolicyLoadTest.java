@@ -8,6 +8,8 @@ import static org.junit.Assert.fail;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.stream.Collectors;
 
 
 import org.junit.AfterClass;
@@ -16,6 +18,7 @@ import org.junit.Test;
 
 import io.coffer.accounts.internal.AccountManager;
 import io.coffer.accounts.internal.CredentialIssuer;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.rbac.Access;
 import io.coffer.crypto.internal.Keyring;
 import io.coffer.crypto.internal.TestKeys;
@@ -32,6 +35,7 @@ public class PolicyLoadTest {
         db = new TestDatabase();
         Keyring keys = TestKeys.keyring(db);
         new AccountManager(db, keys, db.changeLog()).create("myorg");
+        new AccountManager(db, keys, db.changeLog()).create("pc");
         loader = new PolicyLoader(new CredentialIssuer(keys), keys, db.changeLog());
     }
 
@@ -41,17 +45,31 @@ public class PolicyLoadTest {
     }
 
     private static PolicyLoader.Result load(String mode, String target, String yaml) throws SQLException {
-        Resolved r = Resolver.resolve(new PolicyParser().parse(yaml, 1 << 20), "myorg", target, "myorg:user:admin");
+        return load("myorg", mode, target, yaml).result();
+    }
+
+    /** A load's outcome and the audit events of the rows it changed, as the resource records them. */
+    record Loaded(PolicyLoader.Result result, List<AuditEvent> events) {
+    }
+
+    /** Loads as the resource does (PUT = PATCH, then the rows no longer declared go) in one transaction. */
+    private static Loaded load(String account, String mode, String target, String yaml) throws SQLException {
+        String admin = account + ":user:admin";
+        String policyId = account + ":policy:" + target;
+        Resolved r = Resolver.resolve(new PolicyParser().parse(yaml, 1 << 20), account, target, admin);
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try {
-                PolicyLoader.Result res = loader.load(c, mode, "myorg", "myorg:policy:" + target, r, "myorg:user:admin",
-                        "127.0.0.1", yaml);
+                PolicyChanges.begin(c);
+                PolicyLoader.Result res = loader.load(c, mode.equals("PUT") ? "PATCH" : mode, account, policyId, r,
+                        admin, "10.1.2.3", yaml);
                 if (mode.equals("PUT")) {
-                    PolicyReplace.removeMissing(c, "myorg:policy:" + target, r);
+                    PolicyReplace.removeMissing(c, policyId, r);
                 }
+                List<AuditEvent> events = PolicyChanges.events(PolicyChanges.take(c), admin, policyId, res.version,
+                        "req-1", "10.1.2.3");
                 c.commit();
-                return res;
+                return new Loaded(res, events);
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
@@ -135,6 +153,63 @@ public class PolicyLoadTest {
     private static String string(String sql) throws SQLException {
         try (Connection c = db.dataSource().getConnection(); ResultSet rs = c.createStatement().executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static List<String> messages(List<AuditEvent> events) {
+        return events.stream().map(AuditEvent::message).sorted().collect(Collectors.toList());
+    }
+
+    @Test
+    public void everyChangedRowIsOneEventInConjursWords() throws Exception {
+        String policy = String.join("\n",
+                "- !user u1",
+                "- !group g",
+                "- !variable",
+                "  id: v1",
+                "  annotations: { description: first }",
+                "- !grant { role: !group g, member: !user u1 }",
+                "- !permit { role: !user u1, privilege: [ read ], resource: !variable v1 }", "");
+        List<AuditEvent> added = load("pc", "POST", "root", policy).events();
+        List<String> m = messages(added);
+        String a = "pc:user:admin added ";
+        assertTrue(m.toString(), m.containsAll(List.of(a + "role pc:user:u1", a + "role pc:group:g",
+                a + "resource pc:user:u1", a + "resource pc:group:g", a + "resource pc:variable:v1",
+                a + "ownership of pc:user:admin in pc:user:u1", a + "membership of pc:user:u1 in pc:group:g",
+                a + "permission of pc:user:u1 to read on pc:variable:v1", a + "annotation description on pc:variable:v1")));
+        AuditEvent permit = added.stream().filter(e -> e.message().contains("permission")).findFirst().orElseThrow();
+        assertEquals(85, permit.priority());
+        assertEquals("add", permit.operation());
+        assertEquals("req-1", permit.requestId());
+        assertEquals("10.1.2.3", permit.clientIp());
+        assertEquals("{resource=pc:variable:v1, role=pc:user:u1, privilege=read}",
+                permit.structuredData().get(AuditEvent.SUBJECT).toString());
+        assertEquals("{id=pc:policy:root, version=1}", permit.structuredData().get(AuditEvent.POLICY).toString());
+        assertEquals(List.of(AuditEvent.AUTH, AuditEvent.SUBJECT, AuditEvent.CLIENT, AuditEvent.ACTION,
+                AuditEvent.POLICY), List.copyOf(permit.structuredData().keySet()));
+
+        assertEquals("the same text again changes nothing", List.of(), load("pc", "POST", "root", policy).events());
+
+        List<String> changed = messages(load("pc", "PATCH", "root", policy.replace("first", "second")).events());
+        assertEquals(List.of("pc:user:admin changed annotation description on pc:variable:v1"), changed);
+
+        // PUT without v1: the variable goes, and with it (cascades) its permission and annotation.
+        List<String> removed = messages(load("pc", "PUT", "root", String.join("\n", "- !user u1",
+                "- !group g", "- !grant { role: !group g, member: !user u1 }", "")).events());
+        String r = "pc:user:admin removed ";
+        assertTrue(removed.toString(), removed.containsAll(List.of(r + "resource pc:variable:v1",
+                r + "permission of pc:user:u1 to read on pc:variable:v1", r + "annotation description on pc:variable:v1")));
+        assertEquals(removed.toString(), 3, removed.size());
+    }
+
+    @Test
+    public void outsideALoadTheTriggersRecordNothing() throws Exception {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            c.createStatement().executeUpdate("INSERT INTO roles(role_id, account, kind, identifier) "
+                    + "VALUES ('pc:group:quiet', 'pc', 'group', 'quiet')");
+            // No temporary table in this session, and none needed: the triggers return before touching it.
+            c.rollback();
         }
     }
 }
