@@ -35,7 +35,9 @@ final class Api {
     static final String URL = env("COFFER_URL");
     static final String ACCOUNT = env("COFFER_ACCOUNT");
     static final String ADMIN_KEY = env("COFFER_API_KEY");
-    private static final HttpClient CLIENT = client();
+    private static final SSLContext SSL = ssl();
+    private static final HttpClient CLIENT = HttpClient.newBuilder().sslContext(SSL)
+            .connectTimeout(Duration.ofSeconds(10)).build();
     private static String adminToken;
 
     private Api() {
@@ -90,7 +92,7 @@ final class Api {
         return v;
     }
 
-    private static HttpClient client() {
+    private static SSLContext ssl() {
         try (InputStream in = Files.newInputStream(Path.of(env("COFFER_CA")))) {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);
@@ -99,7 +101,7 @@ final class Api {
             tmf.init(ks);
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, tmf.getTrustManagers(), null);
-            return HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(10)).build();
+            return ssl;
         } catch (Exception e) {
             throw new IllegalStateException("can't trust COFFER_CA", e);
         }
@@ -124,6 +126,76 @@ final class Api {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
+        }
+    }
+
+    /** A response read off a raw connection: status, headers (lower-case names), body. */
+    static final class Raw {
+        final int status;
+        final java.util.Map<String, String> headers;
+        final byte[] body;
+
+        Raw(int status, java.util.Map<String, String> headers, byte[] body) {
+            this.status = status;
+            this.headers = headers;
+            this.body = body;
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON (" + status + "): " + new String(body, StandardCharsets.UTF_8), e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * One HTTP/1.0 request over TLS from a chosen local address (127.0.0.2, 127.0.0.3: any of 127/8 works as a
+     * source on Linux loopback), which java.net.http can't do; host names are checked as the client above does.
+     *
+     * @param headers name, value, name, value...
+     */
+    static Raw sendFrom(String localAddress, String method, String path, byte[] body, String... headers) {
+        URI u = URI.create(URL);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SSL.getSocketFactory().createSocket(
+                u.getHost(), u.getPort(), java.net.InetAddress.getByName(localAddress), 0)) {
+            socket.setSoTimeout(30_000);
+            javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(p);
+            StringBuilder req = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.0\r\n")
+                    .append("Host: ").append(u.getHost()).append(':').append(u.getPort()).append("\r\n");
+            for (int i = 0; i < headers.length; i += 2) {
+                if (headers[i + 1] != null) {
+                    req.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+                }
+            }
+            req.append("Content-Length: ").append(body == null ? 0 : body.length).append("\r\n\r\n");
+            socket.getOutputStream().write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
+            if (body != null) {
+                socket.getOutputStream().write(body);
+            }
+            socket.getOutputStream().flush();
+            byte[] all = socket.getInputStream().readAllBytes();
+            String text = new String(all, StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            String[] head = text.substring(0, end).split("\r\n");
+            java.util.Map<String, String> h = new java.util.LinkedHashMap<>();
+            for (int i = 1; i < head.length; i++) {
+                int colon = head[i].indexOf(':');
+                h.put(head[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), head[i].substring(colon + 1)
+                        .trim());
+            }
+            return new Raw(Integer.parseInt(head[0].split(" ")[1]), h,
+                    java.util.Arrays.copyOfRange(all, end + 4, all.length));
+        } catch (IOException e) {
+            throw new AssertionError(method + " " + path + " from " + localAddress + ": " + e, e);
         }
     }
 
