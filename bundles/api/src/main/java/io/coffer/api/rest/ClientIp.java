@@ -11,6 +11,11 @@ import java.util.function.Function;
 public final class ClientIp {
     /** Request attribute holding the decided client address (a {@code String}). */
     public static final String ATTRIBUTE = "coffer.client-ip";
+    /**
+     * The id of the CXF interceptor that decides it: a bundle's interceptor that runs before JAX-RS and reads the
+     * address must order itself after this one ({@code addAfter(ClientIp.DECIDER)}).
+     */
+    public static final String DECIDER = "io.coffer.rest.client-ip";
 
     private ClientIp() {
     }

@@ -33,8 +33,8 @@ import io.coffer.api.rest.ClientIp;
 @Designate(ocd = ClientIps.Config.class)
 public class ClientIps extends AbstractPhaseInterceptor<Message> {
     static final String PID = "io.coffer.rest.clientip";
-    /** The interceptor's id: a fast path that audits must run after it ({@code addAfter(ID)}). */
-    public static final String ID = "io.coffer.rest.client-ip";
+    /** The interceptor's id: a fast path that audits must run after it. */
+    public static final String ID = ClientIp.DECIDER;
     static final String HEADER = "X-Forwarded-For";
     private static final Logger LOG = LoggerFactory.getLogger(ClientIps.class);
 

@@ -33,6 +33,7 @@ import io.coffer.api.crypto.KeyState;
 import io.coffer.api.crypto.Sealer;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Permissions;
+import io.coffer.api.rest.ClientIp;
 import io.coffer.api.secrets.SecretWriter;
 
 /**
@@ -49,7 +50,6 @@ import io.coffer.api.secrets.SecretWriter;
  */
 @Component(service = Object.class, property = "coffer.jaxrs.resource=true")
 public class FastSecretRead extends AbstractPhaseInterceptor<Message> {
-    static final String CLIENT_IP_INTERCEPTOR = "io.coffer.rest.client-ip";
     private static final Pattern ROUTE = Pattern.compile("^/secrets/([^/]+)/variable/(.+)$");
 
     private final SecretCache cache;
@@ -70,8 +70,8 @@ public class FastSecretRead extends AbstractPhaseInterceptor<Message> {
     public FastSecretRead(@Reference SecretCache cache, @Reference Sealer sealer, @Reference Permissions permissions,
             @Reference NodeIdentity node) {
         super(Phase.RECEIVE);
-        // The REST layer's client-address decision (io.coffer.rest's ClientIps) must be made before this audits.
-        addAfter(CLIENT_IP_INTERCEPTOR);
+        // The REST layer's client-address decision must be made before this audits.
+        addAfter(ClientIp.DECIDER);
         this.cache = cache;
         this.sealer = sealer;
         this.permissions = permissions;
