@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -19,19 +20,24 @@ import io.coffer.api.audit.AuditEvent;
 /**
  * What a request pays to audit one fetch: building the event and handing it to the bounded queue, while the
  * writer thread drains it to the JSON and text files (fsynced per batch) as on a Follower. When the producer is
- * faster than the disk, this measures the backpressure too: that is the point.
+ * faster than the disk, this measures the backpressure too: that is the point. {@code chained}: with the node's
+ * audit keys (HMAC chain and signed checkpoints, as an unlocked node writes) or without (hash links, a locked node).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class AuditEnqueueBench {
+    @Param({"true", "false"})
+    public boolean chained;
     private AuditWriter writer;
     private Path dir;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("coffer-jmh-audit");
-        writer = new AuditWriter(dir, 10_000, 200, 500, 50L * 1024 * 1024, 2, () -> null);
+        ChainKeys keys = chained ? new ChainKeys(new byte[32], new byte[32]) : null;
+        writer = new AuditWriter(dir, new AuditWriter.Settings(10_000, 200, 500, 50L * 1024 * 1024, 2, 1000, 60_000),
+                "bench", () -> keys, () -> null);
     }
 
     @TearDown(Level.Trial)
