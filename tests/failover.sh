@@ -14,7 +14,7 @@ cluster_cleanup() { "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || tr
 [[ -n "${COFFER_TEST_KEEP:-}" ]] || trap cluster_cleanup EXIT
 
 echo "failover: nodes under $B, port offset $OFF" >&2
-OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 0 2>"$B.err")"; RC=$?
+OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 1 --dr-standbys 1 2>"$B.err")"; RC=$?
 check "cluster start exits 0" test "$RC" -eq 0
 if (( RC != 0 )); then tail -40 "$B.err" >&2; summary failover; exit 1; fi
 check "stdout is only KEY=VALUE or # lines" bash -c '! grep -vE "^([A-Za-z_][A-Za-z0-9_]*=.*|#.*)$" <<<"$1"' _ "$OUT"
@@ -47,6 +47,8 @@ AUTH="Authorization: Token token=\"$TOKEN\""
 "${CURL[@]}" -o /dev/null -H "$AUTH" --data-binary $'- !variable failover/db\n' "$COFFER_URL/policies/demo/policy/root"
 SECRET_PATH="/secrets/demo/variable/failover%2Fdb"
 H="$(mktemp)"
+check "the load balancer sends the API to the Leader n1" bash -c 'curl -s --max-time 10 --cacert "$1" -D - -o /dev/null -H "$2" --data-binary lb-0 "$3" | grep -qi "^X-Coffer-Node: n1"' _ "$COFFER_CA" "$AUTH" "${COFFER_LB_URL:-x}$SECRET_PATH"
+check "the Follower n4 and the DR Standby n5 replicate through the load balancer" bash -c 'for u in "$1" "$2"; do curl -s "$u" | grep -q "\"upstream\":\"127.0.0.1:$3\"" || exit 1; done' _ "$NODE_n4_HEALTH_URL" "$NODE_n5_HEALTH_URL" "${COFFER_LB_PG##*:}"
 W="$("${CURL[@]}" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-1 "$COFFER_URL$SECRET_PATH")"
 EPOCH1="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
 check "a write on the Leader is acknowledged (201) by n1" bash -c '[[ "$1" == 201 ]] && grep -qi "^X-Coffer-Node: n1" "$2"' _ "$W" "$H"
@@ -54,29 +56,42 @@ check "its epoch is the leader key's create_revision" test "$EPOCH1" = "$(electi
 
 # kill -9 the Leader's JVM and its PostgreSQL (its etcd member keeps running: the node's process died, not the host).
 T0=$(date +%s%3N)
-kill -9 "$NODE_n1_PID" "$NODE_n1_PG_PID" 2>/dev/null
+"$ROOT/coffer" cluster kill n1 --dir "$B" 2>/dev/null
 N2_URL="$NODE_n2_URL$SECRET_PATH"
-T_LEADER="" T_WRITE=""
+T_LEADER="" T_WRITE="" T_LB="" FOLLOWER_READS=0 FOLLOWER_FAILED=0
+LB_URL="${COFFER_LB_URL:-x}$SECRET_PATH" F_URL="$NODE_n4_URL$SECRET_PATH"
 while (( $(date +%s%3N) - T0 < 60000 )); do
   if [[ -z "$T_LEADER" && "$(code "$NODE_n2_HEALTH_URL/leader")" == 200 ]]; then
     T_LEADER=$(( $(date +%s%3N) - T0 ))
     READ1="$("${CURL[@]}" -H "$AUTH" "$N2_URL")"   # before anything is written there
   fi
-  if [[ -n "$T_LEADER" ]]; then
+  if [[ -n "$T_LEADER" && -z "$T_WRITE" ]]; then
     c="$(curl -s --max-time 5 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-2 "$N2_URL")"
-    if [[ "$c" == 201 ]]; then T_WRITE=$(( $(date +%s%3N) - T0 )); break; fi
+    if [[ "$c" == 201 ]]; then T_WRITE=$(( $(date +%s%3N) - T0 )); fi
   fi
+  # The same write through the load balancer, as a client that knows no node would send it (idempotent value).
+  if [[ -z "$T_LB" ]]; then
+    c="$(curl -s --max-time 5 --cacert "$COFFER_CA" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-2 "$LB_URL")"
+    if [[ "$c" == 201 ]]; then T_LB=$(( $(date +%s%3N) - T0 )); fi
+  fi
+  # The Follower serves reads all along.
+  FOLLOWER_READS=$((FOLLOWER_READS + 1))
+  [[ "$(curl -s --max-time 5 --cacert "$COFFER_CA" -H "$AUTH" "$F_URL")" =~ ^(acknowledged-1|acknowledged-2)$ ]] || FOLLOWER_FAILED=$((FOLLOWER_FAILED + 1))
+  [[ -n "$T_WRITE" && -n "$T_LB" ]] && break
   sleep 0.1
 done
-echo "failover: kill -9 of the Leader -> n2 answers /health/leader after ${T_LEADER:-never} ms, first write acknowledged after ${T_WRITE:-never} ms (bound ${BOUND_MS} ms)"
+echo "failover: kill -9 of the Leader -> n2 answers /health/leader after ${T_LEADER:-never} ms, first write acknowledged after ${T_WRITE:-never} ms, through the load balancer after ${T_LB:-never} ms (bound ${BOUND_MS} ms); Follower reads failed: $FOLLOWER_FAILED of $FOLLOWER_READS"
 check "the synchronous Standby n2 became the Leader" test -n "$T_LEADER"
 check "... and acknowledged a write within ${BOUND_MS} ms of the kill" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_WRITE:-}" "$BOUND_MS"
 EPOCH2="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
 check "... by n2, under a larger epoch ($EPOCH1 -> $EPOCH2)" bash -c 'grep -qi "^X-Coffer-Node: n2" "$1" && (( $3 > $2 ))' _ "$H" "${EPOCH1:-0}" "${EPOCH2:-0}"
+check "... and through the load balancer within ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_LB:-}" "$BOUND_MS"
+check "the Follower served every read during the failover" test "$FOLLOWER_FAILED" -eq 0
 check "the secret acknowledged by the old Leader is on the new one" test "${READ1:-}" = acknowledged-1
 check "... and the new write reads back" test "$("${CURL[@]}" -H "$AUTH" "$N2_URL")" = acknowledged-2
 P="$(sed -n 's/^X-Coffer-Position: *//Ip' "$H" | tr -d '\r')"
 check "the new Leader writes on a new timeline ($P)" bash -c '[[ "${1%%/*}" -ge 2 ]]' _ "$P"
+check "the Follower follows the new Leader through the load balancer (reads the write at its position)" eventually 60 bash -c '[[ "$(curl -s --max-time 5 --cacert "$1" -H "$2" -H "X-Coffer-Position: $3" "$4")" == acknowledged-2 ]]' _ "$COFFER_CA" "$AUTH" "$P" "$F_URL"
 check "n3 stayed a Standby" test "$(code "$NODE_n3_HEALTH_URL/leader")" = 502
 check "n3 follows the new Leader (streams from it)" eventually 60 bash -c 'curl -s "$1" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$NODE_n3_HEALTH_URL" "$((OFF + 10 + 5433))"
 check "the new Leader names n3 its synchronous Standby, recorded in etcd first" eventually 60 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n3 ]]' _ "$NODE_n2_HEALTH_URL"
@@ -104,7 +119,7 @@ N2_PID="$(cat "$B/n2/karaf.pid")"
 check "before the pause n2 is the Leader with a renewed lease" bash -c '[[ "$(election "$1" holds_leadership)" == True ]]' _ "$NODE_n2_HEALTH_URL"
 EPOCH_N2="$(election "$NODE_n2_HEALTH_URL" epoch)"
 T0=$(date +%s%3N)
-kill -STOP "$N2_PID"
+"$ROOT/coffer" cluster pause n2 --dir "$B" 2>/dev/null
 T_N3=""
 while (( $(date +%s%3N) - T0 < 30000 )); do
   if [[ "$(code "$NODE_n3_HEALTH_URL/leader")" == 200 ]]; then T_N3=$(( $(date +%s%3N) - T0 )); break; fi
@@ -112,7 +127,7 @@ while (( $(date +%s%3N) - T0 < 30000 )); do
 done
 echo "failover: n2 paused -> n3 answers /health/leader after ${T_N3:-never} ms"
 check "with n2 paused, n3 became the Leader within ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_N3:-}" "$BOUND_MS"
-kill -CONT "$N2_PID"
+"$ROOT/coffer" cluster resume n2 --dir "$B" 2>/dev/null
 R="$(curl -s --max-time 20 --cacert "$COFFER_CA" -w '\n%{http_code}' -H "$AUTH" --data-binary stale-write "$N2_URL")"
 check "woken up, the old Leader refuses a write with 503 and a JSON error" bash -c '[[ "${1##*$'"'"'\n'"'"'}" == 503 ]] && grep -qE "\"code\":\"(not_leader|service_unavailable)\"" <<<"$1"' _ "$R"
 check "... it demotes itself to standby" eventually 20 bash -c 'curl -s "$1" | grep -q "\"role\":\"standby\""' _ "$NODE_n2_HEALTH_URL"
@@ -124,4 +139,9 @@ check "n3 holds every write acknowledged before (not the refused one)" test "$("
 W3="$(curl -s --max-time 20 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-3 "$N3_URL")"
 EPOCH3="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
 check "n3 acknowledges writes under a larger epoch ($EPOCH_N2 -> $EPOCH3)" bash -c '[[ "$1" == 201 ]] && (( $3 > $2 ))' _ "$W3" "${EPOCH_N2:-0}" "${EPOCH3:-0}"
+# The DR Standby sat through three leaderships without being promoted; an operator can promote it by hand.
+check "the DR Standby n5 was never promoted" bash -c '[[ "$(code "$1/leader")" == 502 ]] && curl -s "$1" | grep -q "\"role\":\"dr-standby\""' _ "$NODE_n5_HEALTH_URL"
+check "... and still replicates (reads the last write at its position through the load balancer)" eventually 60 bash -c 'curl -s "$1" | grep -q "\"streaming\":true"' _ "$NODE_n5_HEALTH_URL"
+check "its manual promotion works (coffer:promote)" bash -c '"$1/coffer" shell --dir "$2" coffer:promote | grep -q promoted' _ "$ROOT" "$B/n5"
+check "... it answers /health/leader and takes a write" eventually 60 bash -c '[[ "$(code "$1/leader")" == 200 && "$(curl -s -o /dev/null -w "%{http_code}" --cacert "$2" -H "$3" --data-binary dr-write "$4")" == 201 ]]' _ "$NODE_n5_HEALTH_URL" "$COFFER_CA" "$AUTH" "$NODE_n5_URL$SECRET_PATH"
 summary failover

@@ -262,7 +262,11 @@ public class ManagedPostgres implements HealthCheck, Rejoin {
     /** Restarts a postmaster that died while the node runs (killed, OOM); the pool reconnects by itself. */
     private void monitor() {
         PgCluster c = cluster;
-        if (stopping || c == null || c.livePostmaster().isPresent()) {
+        if (stopping || c == null) {
+            return;
+        }
+        if (c.livePostmaster().isPresent()) {
+            rejoinIfDiverged(c);
             return;
         }
         LOG.warn("PostgreSQL is not running; restarting it");
@@ -276,6 +280,43 @@ public class ManagedPostgres implements HealthCheck, Rejoin {
         } catch (Exception e) {
             error = e.getMessage();
             LOG.error("PostgreSQL restart failed: {}", e.getMessage());
+        }
+    }
+
+    private long logScanned = -1;
+    private long lastSelfRejoin;
+
+    /**
+     * A replica whose upstream's history doesn't contain its own (it received WAL the new Leader never had) says so
+     * in its log and never streams again: it rewinds by itself, whatever its role (a Follower or DR Standby behind
+     * the load balancer has no election to tell it). At most once a minute.
+     */
+    private void rejoinIfDiverged(PgCluster c) {
+        if (!c.replica() || !"running".equals(state)) {
+            return;
+        }
+        String fresh;
+        try {
+            long[] scanned = {logScanned};
+            fresh = c.logSince(scanned);
+            logScanned = scanned[0];
+        } catch (java.io.IOException e) {
+            return;
+        }
+        if (!PgCluster.DIVERGED.matcher(fresh).find() || System.nanoTime() - lastSelfRejoin < 60_000_000_000L
+                && lastSelfRejoin != 0) {
+            return;
+        }
+        lastSelfRejoin = System.nanoTime();
+        try {
+            String[] upstream = c.pointedAt();
+            if (upstream == null) {
+                return;
+            }
+            LOG.warn("this replica's timeline diverged from its upstream {}:{}: rewinding it", upstream[0], upstream[1]);
+            rejoinNow(upstream[0], Integer.parseInt(upstream[1]), upstream[2]);
+        } catch (Exception e) {
+            LOG.warn("the diverged replica could not rejoin yet: {}", e.getMessage());
         }
     }
 

@@ -508,6 +508,51 @@ final class PgCluster {
         return true;
     }
 
+    /** What PostgreSQL logs when a replica's timeline is not in its upstream's history (only a rewind helps). */
+    static final java.util.regex.Pattern DIVERGED = java.util.regex.Pattern.compile(
+            "forked off current database system timeline|is not in this server's history");
+
+    /**
+     * @param from in: the log length already read (-1: start at the end now); out: the length read to
+     * @return the log's text appended since, at most its last 256 KB
+     */
+    String logSince(long[] from) throws IOException {
+        if (!Files.exists(logFile)) {
+            return "";
+        }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(logFile.toFile(), "r")) {
+            long len = f.length();
+            long start = from[0] < 0 || from[0] > len ? len : Math.max(from[0], len - 262_144);
+            byte[] b = new byte[(int) (len - start)];
+            f.seek(start);
+            f.readFully(b);
+            from[0] = len;
+            return new String(b, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** @return {@code {host, port, application_name}} of this replica's primary_conninfo, or {@code null} */
+    String[] pointedAt() throws IOException {
+        Path auto = data.resolve("postgresql.auto.conf");
+        if (!Files.exists(auto)) {
+            return null;
+        }
+        String conninfo = null;
+        for (String line : Files.readAllLines(auto, StandardCharsets.UTF_8)) {
+            if (line.trim().startsWith("primary_conninfo")) {
+                conninfo = line;
+            }
+        }
+        if (conninfo == null) {
+            return null;
+        }
+        java.util.regex.Matcher h = java.util.regex.Pattern.compile("\\bhost=([A-Za-z0-9.:-]+)").matcher(conninfo);
+        java.util.regex.Matcher p = java.util.regex.Pattern.compile("\\bport=([0-9]{1,5})").matcher(conninfo);
+        java.util.regex.Matcher a = java.util.regex.Pattern.compile("\\bapplication_name=([a-z0-9_]{1,63})")
+                .matcher(conninfo);
+        return h.find() && p.find() && a.find() ? new String[] {h.group(1), p.group(1), a.group(1)} : null;
+    }
+
     /**
      * Moves the data directory aside before a fresh base backup (a rewind that could not be done), so a failed
      * backup can put it back: the node never starts on an empty or half-copied directory.

@@ -170,4 +170,14 @@ public class PgClusterRewindTest {
                 rows(a));
         assertEquals("2", scalar(a, "SELECT received_tli::text FROM pg_stat_wal_receiver"));
     }
+
+    @Test
+    public void recognisesADivergedReplicasLogLines() {
+        assertTrue(PgCluster.DIVERGED.matcher("FATAL:  could not start WAL streaming: ERROR:  requested starting "
+                + "point 0/5000000 on timeline 1 is not in this server's history").find());
+        assertTrue(PgCluster.DIVERGED.matcher("FATAL:  new timeline 2 forked off current database system timeline 1 "
+                + "before current recovery point 0/50370B0").find());
+        assertFalse(PgCluster.DIVERGED.matcher("LOG:  started streaming WAL from primary at 0/5000000 on timeline 2")
+                .find());
+    }
 }

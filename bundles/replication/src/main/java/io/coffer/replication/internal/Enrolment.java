@@ -141,6 +141,8 @@ public class Enrolment {
         p.setProperty("server.key", b64.encodeToString(Files.readAllBytes(secrets.resolve("server.key"))));
         p.setProperty("db.app.password", text(secrets.resolve("postgres-coffer.password")));
         p.setProperty("db.replication.password", text(secrets.resolve("postgres-coffer_replication.password")));
+        // The copy's superuser is the Leader's: a replica promoted, then restarted, sets its roles up with it.
+        p.setProperty("db.superuser.password", text(secrets.resolve("postgres-postgres.password")));
         p.setProperty("ca.p12", b64.encodeToString(Files.readAllBytes(secrets.resolve("ca.p12"))));
         p.setProperty("ca.password", text(secrets.resolve("ca.password")));
         p.setProperty("ca.pem", Files.readString(base.resolve("etc/tls/ca.pem"), StandardCharsets.UTF_8));

@@ -73,6 +73,10 @@ public final class SeedTool {
         secret(secrets.resolve("postgres-coffer.password"), bytes(o.payload.getProperty("db.app.password") + "\n"));
         secret(secrets.resolve("postgres-coffer_replication.password"),
                 bytes(o.payload.getProperty("db.replication.password") + "\n"));
+        if (o.payload.getProperty("db.superuser.password") != null) {
+            secret(secrets.resolve("postgres-postgres.password"),
+                    bytes(o.payload.getProperty("db.superuser.password") + "\n"));
+        }
         secret(secrets.resolve("ca.p12"), b64.decode(o.payload.getProperty("ca.p12")));
         secret(secrets.resolve("ca.password"), bytes(o.payload.getProperty("ca.password") + "\n"));
         Properties meta = new Properties();
