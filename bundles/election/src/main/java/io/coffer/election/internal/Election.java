@@ -335,9 +335,6 @@ public class Election implements Leadership, HealthCheck {
         if (role == NodeRole.STANDBY && Boolean.TRUE.equals(db.inRecovery) && leader != null) {
             prepare();
             follow(leaderKv.getCreateRevision(), leader);
-            if (diverged(leader)) {
-                rejoin(leader);
-            }
         } else if (role == NodeRole.STANDBY && Boolean.FALSE.equals(db.inRecovery) && leader != null
                 && !node.name().equals(leader.get("name"))) {
             rejoin(leader);
@@ -499,32 +496,6 @@ public class Election implements Leadership, HealthCheck {
     /** A Standby streams from the Leader the key names; re-pointed once per epoch when it does not. */
     private volatile boolean rejoining;
     private volatile long lastRejoinNanos;
-    /** Since when this replica, pointed at the Leader, has not been streaming from it (0: it streams). */
-    private long notStreamingSince;
-
-    /**
-     * A replica pointed at the Leader that still doesn't stream after {@link #DIVERGED_AFTER_NANOS} has a timeline
-     * the Leader's history doesn't contain (it received WAL the new Leader never had): only a rewind brings it back.
-     */
-    private boolean diverged(Map<String, Object> leader) {
-        ReplicationStrategy rs = replication;
-        Object pg = leader.get("postgres");
-        if (rs == null || pg == null) {
-            return false;
-        }
-        Map<String, Object> st = rs.status();
-        if (!pg.toString().equals(st.get("pointed_at")) || Boolean.TRUE.equals(st.get("streaming"))) {
-            notStreamingSince = 0;
-            return false;
-        }
-        long now = System.nanoTime();
-        if (notStreamingSince == 0) {
-            notStreamingSince = now;
-        }
-        return now - notStreamingSince > DIVERGED_AFTER_NANOS;
-    }
-
-    private static final long DIVERGED_AFTER_NANOS = 15_000_000_000L;
 
     private void follow(long epoch, Map<String, Object> leader) {
         ReplicationStrategy rs = replication;
