@@ -3,5 +3,5 @@
  * {@link io.coffer.api.audit.Audit} service (conjur-api §6).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package io.coffer.api.audit;

@@ -1,4 +1,5 @@
-/** IP addresses and networks as Coffer compares them: literals only, never a DNS lookup. */
+/** IP addresses and networks as Coffer compares them: literals only, never a DNS lookup; the
+ * node's certificate for links between nodes. */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.coffer.api.net;

@@ -9,6 +9,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -25,17 +27,23 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import io.coffer.api.NodeIdentity;
 import io.coffer.api.audit.Audit;
 import io.coffer.api.audit.AuditEvent;
+import io.coffer.api.audit.AuditStore;
 import io.coffer.api.crypto.KeyDerivation;
 import io.coffer.api.crypto.KeysLockedException;
 import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthCheck;
+import io.coffer.api.net.NodeTls;
 import io.coffer.api.store.Database;
 
-/** The node's {@link Audit}: every node records its own events (files always, the table when writable). */
-@Component(service = {Audit.class, HealthCheck.class, AuditComponent.class}, configurationPid = AuditComponent.PID,
+/**
+ * The node's {@link Audit}: every node records its own events in its files, and ships them to the Leader's table
+ * (its own while it leads, over the audit stream otherwise); the table also takes other nodes' lines as the
+ * {@link AuditStore} the Leader's receiver uses.
+ */
+@Component(service = {Audit.class, AuditStore.class, HealthCheck.class, AuditComponent.class}, configurationPid = AuditComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 @Designate(ocd = AuditComponent.Config.class)
-public class AuditComponent implements Audit, HealthCheck {
+public class AuditComponent implements Audit, AuditStore, HealthCheck {
     static final String PID = "io.coffer.audit";
 
     @ObjectClassDefinition(name = "Coffer audit", description = "Audit queue, files and table")
@@ -66,6 +74,19 @@ public class AuditComponent implements Audit, HealthCheck {
 
         @AttributeDefinition(description = "A signed checkpoint at least this often while events are written (s)")
         long checkpoint_seconds() default 60;
+
+        @AttributeDefinition(description = "The Leader's audit stream (host) where a replica sends its events: the "
+                + "cluster load balancer's audit frontend; empty = events stay in this node's files")
+        String forward_host() default "";
+
+        @AttributeDefinition(description = "Port of the audit stream (Conjur's 1999)")
+        int forward_port() default 1999;
+
+        @AttributeDefinition(description = "Connect timeout of the audit stream (ms)")
+        int forward_connect_timeout_ms() default 3000;
+
+        @AttributeDefinition(description = "How long an acknowledgement may take before the batch is sent again (ms)")
+        int forward_ack_timeout_ms() default 30000;
     }
 
     /** Absent while the schema is not current; the files still take every event. */
@@ -76,10 +97,16 @@ public class AuditComponent implements Audit, HealthCheck {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile KeyDerivation derivation;
+    /** The node's certificate, for the audit stream. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NodeTls tls;
 
     private final String node;
     private final Path dir;
     private final AuditWriter writer;
+    private final TableStore table;
+    private final AuditShipper shipper;
     private volatile ChainKeys keys;
 
     @Activate
@@ -88,17 +115,45 @@ public class AuditComponent implements Audit, HealthCheck {
                 ? Path.of(System.getProperty("karaf.base", "."), "data", "audit") : Path.of(config.directory());
         boolean useDb = config.database();
         this.node = identity.name();
+        table = new TableStore(() -> {
+            Database d = db;
+            return useDb && d != null ? d.dataSource() : null;
+        });
+        AuditShipper[] ship = new AuditShipper[1];
         writer = new AuditWriter(dir, new AuditWriter.Settings(config.queue_capacity(), config.queue_wait_ms(),
                 config.batch_max(), config.file_max_bytes(), config.file_keep(), Math.max(1, config.checkpoint_events()),
                 Math.max(1, config.checkpoint_seconds()) * 1000), node, this::keys, () -> {
-                    Database d = db;
-                    return useDb && d != null ? d.dataSource() : null;
+                    if (ship[0] != null) {
+                        ship[0].wake();
+                    }
                 });
+        shipper = new AuditShipper(node, new SpoolReader(writer::jsonFiles, dir.resolve(AuditWriter.JSON_FILE)),
+                writer::lastSeq, table, () -> tls, new AuditShipper.Target(config.forward_host().trim(),
+                        config.forward_port(), config.forward_connect_timeout_ms(), config.forward_ack_timeout_ms()),
+                config.batch_max());
+        ship[0] = shipper;
     }
 
     @Deactivate
     void deactivate() throws IOException, InterruptedException {
         writer.stop();
+        shipper.wake();
+        // The stop checkpoint and the last lines go out if the destination is there; else they wait in the files.
+        long deadline = System.currentTimeMillis() + 2_000;
+        while (System.currentTimeMillis() < deadline && shipper.behind()) {
+            Thread.sleep(50);
+        }
+        shipper.stop();
+    }
+
+    @Override
+    public long storedSeq(String node) throws AuditStoreException {
+        return table.storedSeq(node);
+    }
+
+    @Override
+    public long store(String node, java.util.List<String> lines) throws AuditStoreException {
+        return table.store(node, lines);
     }
 
     /** Derived once the keys are unlocked, then kept: a locked node's events are hash-linked until then. */
@@ -214,6 +269,9 @@ public class AuditComponent implements Audit, HealthCheck {
 
     @Override
     public ComponentHealth check() {
-        return writer.health();
+        ComponentHealth h = writer.health();
+        Map<String, Object> d = new LinkedHashMap<>(h.details());
+        d.put("shipping", shipper.health());
+        return h.ok() ? ComponentHealth.ok(d) : ComponentHealth.failed(d);
     }
 }

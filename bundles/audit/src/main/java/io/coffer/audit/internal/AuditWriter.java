@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import javax.crypto.Mac;
-import javax.sql.DataSource;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +27,8 @@ import io.coffer.api.health.ComponentHealth;
 
 /**
  * The bounded queue and its one writer thread. Each batch goes to the JSON-lines file and is fsynced (group commit)
- * before anything else; then to the RFC 5424 text file; then, when a writable database is there, to
- * {@code audit_events}. A batch the JSON file can't take is retried until it can, so the queue fills and callers get
+ * before anything else, then to the RFC 5424 text file; the {@link AuditShipper} takes it from the JSON file to the
+ * Leader's {@code audit_events} (the files are the spool). A batch the JSON file can't take is retried until it can, so the queue fills and callers get
  * {@link AuditOverloadedException} (503) rather than an unrecorded action.
  *
  * <p>The JSON lines form the node's tamper-evident chain ({@link Chain}), continued across restarts and rotated
@@ -49,14 +47,13 @@ final class AuditWriter {
 
     private final BlockingQueue<AuditEvent> queue;
     private final Settings settings;
-    private final Supplier<DataSource> database;
+    /** Told each time lines are fsynced: the shipper takes them from the files to the audit table. */
+    private final Runnable durable;
     private final String node;
     private final Supplier<ChainKeys> keys;
     private final RotatingFile json;
     private final RotatingFile text;
     private final Chain chain;
-    /** Events in the files but not yet in the table (the database failed); bounded by the queue's capacity. */
-    private final List<Formatted> dbPending = new ArrayList<>();
     private final Thread thread;
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -68,7 +65,6 @@ final class AuditWriter {
     private volatile long lastSeq;
     private volatile long rotations;
     private volatile boolean keyed;
-    private long dbRetryAt;
     /** What the start checkpoint will say about the previous run; {@code null} once it is written. */
     private String startPrevious;
     private long sinceCheckpoint;
@@ -76,12 +72,12 @@ final class AuditWriter {
     private ChainKeys macKeys;
     private Mac mac;
 
-    AuditWriter(Path dir, Settings settings, String node, Supplier<ChainKeys> keys, Supplier<DataSource> database)
+    AuditWriter(Path dir, Settings settings, String node, Supplier<ChainKeys> keys, Runnable durable)
             throws IOException {
         Files.createDirectories(dir);
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.capacity());
-        this.database = database;
+        this.durable = durable;
         this.node = node;
         this.keys = keys;
         this.json = new RotatingFile(dir.resolve(JSON_FILE), settings.fileMaxBytes(), settings.fileKeep());
@@ -126,17 +122,17 @@ final class AuditWriter {
                     queue.drainTo(batch, settings.batchMax() - 1);
                 }
                 if (!batch.isEmpty() || checkpointDue()) {
-                    dbPending.addAll(writeFiles(batch, null));
+                    writeFiles(batch, null);
                     batch.clear();
+                    durable.run();
                 }
-                writeDatabase();
             } catch (InterruptedException e) {
                 // stop() interrupts only to end the poll: the loop drains what is left.
                 running = false;
             }
         }
-        dbPending.addAll(writeFiles(List.of(), "stop"));
-        writeDatabase();
+        writeFiles(List.of(), "stop");
+        durable.run();
     }
 
     /** The keys, once the node has them; a writer keeps them to the end so its stop checkpoint can be signed. */
@@ -267,36 +263,6 @@ final class AuditWriter {
         Checkpoint.Fields f = new Checkpoint.Fields(node, reason, unsigned.seq(), unsigned.mac(), previous,
                 unsigned.time(), k.keyId(), k.sign(unsigned));
         return Formatted.of(Checkpoint.event(f, now));
-    }
-
-    private void writeDatabase() {
-        DataSource ds = database.get();
-        if (dbPending.isEmpty() || System.currentTimeMillis() < dbRetryAt) {
-            return;
-        }
-        if (ds == null) {
-            // No database on this node (not ready, or no store): the files hold the events.
-            dbPending.clear();
-            return;
-        }
-        try {
-            int max = settings.batchMax();
-            for (int from = 0; from < dbPending.size(); from += max) {
-                if (!AuditTable.insertFormatted(ds, dbPending.subList(from, Math.min(dbPending.size(), from + max)),
-                        node)) {
-                    break; // a replica: its events are forwarded to the Leader (later slice), not stored here
-                }
-            }
-            dbPending.clear();
-        } catch (SQLException | RuntimeException e) {
-            fail("audit table", e);
-            dbRetryAt = System.currentTimeMillis() + 1_000;
-            int over = dbPending.size() - settings.capacity();
-            if (over > 0) {
-                LOG.error("audit table unavailable: {} events stay in the audit files only", over);
-                dbPending.subList(0, over).clear();
-            }
-        }
     }
 
     private void fail(String what, Exception e) {

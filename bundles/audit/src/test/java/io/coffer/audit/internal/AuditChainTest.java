@@ -36,7 +36,7 @@ public class AuditChainTest {
 
     private static AuditWriter writer(Path dir, long maxBytes, int checkpointEvents, ChainKeys keys) throws Exception {
         return new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, maxBytes, 20, checkpointEvents, 60_000),
-                "n1", () -> keys, () -> null);
+                "n1", () -> keys, () -> { });
     }
 
     private static void write(AuditWriter w, int from, int to) throws Exception {
@@ -254,7 +254,7 @@ public class AuditChainTest {
         Path dir = tmp.newFolder().toPath();
         AtomicReference<ChainKeys> keys = new AtomicReference<>();
         AuditWriter w = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, 1 << 20, 3, 1000, 60_000), "n1",
-                keys::get, () -> null);
+                keys::get, () -> { });
         write(w, 0, 3);
         keys.set(KEYS);
         write(w, 3, 6);

@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
-import javax.sql.DataSource;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -51,20 +49,53 @@ public class AuditWriterTest {
     }
 
     /** A writer without audit keys (a locked node): no checkpoints, so lines map one to one to events. */
-    private AuditWriter writer(Path dir, int capacity, long maxBytes, Supplier<DataSource> ds) throws Exception {
+    private AuditWriter writer(Path dir, int capacity, long maxBytes, Runnable durable) throws Exception {
         return new AuditWriter(dir, new AuditWriter.Settings(capacity, 50, 100, maxBytes, 3, 1000, 60_000), "n1",
-                () -> null, ds);
+                () -> null, durable);
+    }
+
+    /** The writer and its shipper into the test database, as the component wires them. */
+    private static final class Shipped {
+        final AuditWriter writer;
+        final AuditShipper shipper;
+
+        Shipped(Path dir, String node, long maxBytes) throws Exception {
+            AuditShipper[] s = new AuditShipper[1];
+            writer = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, maxBytes, 5, 1000, 60_000), node,
+                    () -> null, () -> {
+                        if (s[0] != null) {
+                            s[0].wake();
+                        }
+                    });
+            shipper = new AuditShipper(node, new SpoolReader(writer::jsonFiles, dir.resolve(AuditWriter.JSON_FILE)),
+                    writer::lastSeq, new TableStore(db::dataSource), () -> null,
+                    new AuditShipper.Target("", 0, 1000, 1000), 100);
+            s[0] = shipper;
+        }
+
+        void stop() throws Exception {
+            writer.stop();
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (shipper.behind() || ((Number) shipper.health().getOrDefault("delivered_seq", -1L)).longValue()
+                    < writer.lastSeq()) {
+                if (System.currentTimeMillis() > deadline) {
+                    fail("never delivered: " + shipper.health());
+                }
+                Thread.sleep(20);
+            }
+            shipper.stop();
+        }
     }
 
     @Test
     public void everyEventReachesBothFilesAndTheTable() throws Exception {
         Path dir = tmp.newFolder().toPath();
-        AuditWriter w = writer(dir, 1000, 1 << 20, db::dataSource);
+        Shipped w = new Shipped(dir, "n1", 1 << 20);
         List<AuditEvent> events = new ArrayList<>();
         for (int i = 0; i < 250; i++) {
             AuditEvent e = fetch("acct:variable:files/" + i);
             events.add(e);
-            w.record(e);
+            w.writer.record(e);
         }
         w.stop();
         List<String> json = Files.readAllLines(dir.resolve(AuditWriter.JSON_FILE));
@@ -85,16 +116,99 @@ public class AuditWriterTest {
         List<AuditEvent> batch = List.of(fetch("acct:variable:again/1"), fetch("acct:variable:again/2"));
         assertTrue(AuditTable.insert(db.dataSource(), batch));
         assertTrue(AuditTable.insert(db.dataSource(), batch));
-        AuditWriter w = writer(tmp.newFolder().toPath(), 10, 1 << 20, db::dataSource);
-        batch.forEach(w::record);
+        Shipped w = new Shipped(tmp.newFolder().toPath(), "n-again", 1 << 20);
+        batch.forEach(w.writer::record);
         w.stop();
         assertEquals(2, count("resource_id LIKE 'acct:variable:again/%'"));
+    }
+
+    /**
+     * The files are the spool: events written while the table is away (no shipper running), across rotations, reach
+     * it from where the table stands when a shipper starts; a shipper that stops mid-way and a new one (a restart)
+     * store each event once, in order.
+     */
+    @Test
+    public void theTableCatchesUpFromTheFilesAcrossRotationsAndRestarts() throws Exception {
+        Path dir = tmp.newFolder().toPath();
+        AuditWriter alone = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 10, 3_000, 50, 1000, 60_000),
+                "n-spool", () -> null, () -> { });
+        for (int i = 0; i < 40; i++) {
+            alone.record(fetch("acct:variable:spool/" + i));
+            if (i % 7 == 0) {
+                waitDrained(alone);
+            }
+        }
+        alone.stop();
+        assertTrue("rotated", Files.exists(dir.resolve(AuditWriter.JSON_FILE + ".2")));
+        assertEquals(0, count("node = 'n-spool'"));
+        // A first shipper delivers part of it (its reader stops after 15 lines), then a second takes over.
+        TableStore table = new TableStore(db::dataSource);
+        SpoolReader r = new SpoolReader(() -> filesOf(dir), dir.resolve(AuditWriter.JSON_FILE));
+        r.seek(table.storedSeq("n-spool") + 1);
+        List<String> first = new ArrayList<>();
+        r.next(15, Long.MAX_VALUE).forEach(l -> first.add(l.text()));
+        r.close();
+        assertEquals(15, table.store("n-spool", first));
+        Shipped w = new Shipped(dir, "n-spool", 3_000);
+        for (int i = 40; i < 70; i++) {
+            w.writer.record(fetch("acct:variable:spool/" + i));
+            if (i % 5 == 0) {
+                waitDrained(w.writer);
+            }
+        }
+        w.stop();
+        assertEquals(70, count("node = 'n-spool' AND resource_id LIKE 'acct:variable:spool/%'"));
+        assertEquals(70, count("node = 'n-spool'"));
+        // Each seq once, none missing: the table holds a prefix of the chain.
+        assertEquals(70, count("node = 'n-spool' AND seq BETWEEN 1 AND 70"));
+        assertEquals(1, count("node = 'n-spool' AND seq = 41 AND resource_id = 'acct:variable:spool/40'"));
+    }
+
+    /** A line the writer would not write is refused whole: the batch stores nothing. */
+    @Test
+    public void linesNotInTheWritersFormAreRefused() throws Exception {
+        Path dir = tmp.newFolder().toPath();
+        AuditWriter alone = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 10, 1 << 20, 3, 1000, 60_000),
+                "n-bad", () -> null, () -> { });
+        for (int i = 0; i < 3; i++) {
+            alone.record(fetch("acct:variable:bad/" + i));
+        }
+        alone.stop();
+        List<String> lines = Files.readAllLines(dir.resolve(AuditWriter.JSON_FILE));
+        TableStore table = new TableStore(db::dataSource);
+        String edited = lines.get(1).replace("acct:variable:bad/1", "acct:variable:bad/X");
+        String secret = lines.get(1).replace("\"resource\":", "\"value\":\"s3cret\",\"resource\":");
+        for (List<String> bad : List.of(List.of(lines.get(0), lines.get(2)), List.of(lines.get(0), "{}"),
+                List.of(secret), List.of(lines.get(0) + " "), List.of("not json at all"))) {
+            try {
+                table.store("n-bad", bad);
+                fail("stored " + bad);
+            } catch (io.coffer.api.audit.AuditStore.AuditStoreException e) {
+                assertEquals(e.getMessage(), "bad_lines", e.code());
+            }
+        }
+        // An edited line in the writer's form is stored (its MAC no longer matches: the verifier's business).
+        assertEquals(2, table.store("n-bad", List.of(lines.get(0), edited)));
+        assertEquals(0, count("node = 'n-bad' AND message LIKE '%s3cret%'"));
+        assertEquals(2, count("node = 'n-bad'"));
+    }
+
+    private static List<Path> filesOf(Path dir) {
+        List<Path> out = new ArrayList<>();
+        for (int i = 60; i >= 1; i--) {
+            Path p = dir.resolve(AuditWriter.JSON_FILE + "." + i);
+            if (Files.exists(p)) {
+                out.add(p);
+            }
+        }
+        out.add(dir.resolve(AuditWriter.JSON_FILE));
+        return out;
     }
 
     @Test
     public void filesRotateBySize() throws Exception {
         Path dir = tmp.newFolder().toPath();
-        AuditWriter w = writer(dir, 100, 2_000, () -> null);
+        AuditWriter w = writer(dir, 100, 2_000, () -> { });
         for (int i = 0; i < 60; i++) {
             w.record(fetch("acct:variable:rotate/" + i));
             waitDrained(w); // one event per batch: a file passes its size only by a batch
@@ -114,7 +228,7 @@ public class AuditWriterTest {
         Path dir = tmp.newFolder().toPath();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch blocked = new CountDownLatch(1);
-        // The database supplier is called by the writer thread: holding it there stalls the drain.
+        // The writer thread tells the shipper of each batch: holding it there stalls the drain.
         AuditWriter w = writer(dir, 5, 1 << 20, () -> {
             blocked.countDown();
             try {
@@ -122,7 +236,6 @@ public class AuditWriterTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return null;
         });
         w.record(fetch("acct:variable:bp/first"));
         assertTrue(blocked.await(10, TimeUnit.SECONDS));
