@@ -60,7 +60,7 @@ public class AuditSearchService implements AuditSearch {
         m.put("severity", priority % 8);
         Timestamp at = rs.getTimestamp(2);
         m.put("timestamp", Rfc5424.TIMESTAMP.format(at.toInstant()));
-        m.put("hostname", null);
+        m.put("hostname", rs.getString(8)); // the node that recorded it, as the SIEM export names it
         m.put("appname", "conjur");
         m.put("procid", rs.getString(4));
         m.put("msgid", rs.getString(5));
