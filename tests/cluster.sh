@@ -145,6 +145,33 @@ N2PG="$(sed -n 's/^port[[:space:]]*=[[:space:]]*//p' "$B/$SYNC/etc/io.coffer.pos
 check "coffer:rebase re-points Follower n5 at the synchronous Standby" bash -c '"$1/coffer" shell --dir "$2" coffer:rebase --upstream "127.0.0.1:$3" | grep -q re-pointed' _ "$ROOT" "$B/n5" "$N2PG"
 check "... where it streams" eventually 30 bash -c 'curl -s "http://127.0.0.1:$1/health" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"replication\"]; sys.exit(0 if r.get(\"streaming\") and r.get(\"upstream\",\"\").endswith(\":$2\") else 1)"' _ "$((OFF + 40 + 8444))" "$N2PG"
 
+# Audit from a Follower: each action it serves is recorded there and reaches the Leader's table through the audit
+# stream (TLS, the Follower's certificate), found at the Leader by its request id with the events conjur-api §6 names.
+F=(curl -s -o /dev/null --max-time 20 --cacert "$COFFER_CA")
+"${F[@]}" -H "X-Request-Id: fa-authn" --data-binary "$APP_KEY" "$COFFER_READ_URL/authn/demo/host%2Fapp/authenticate"
+"${F[@]}" -H "X-Request-Id: fa-authn-bad" --data-binary "not-the-key" "$COFFER_READ_URL/authn/demo/host%2Fapp/authenticate"
+"${F[@]}" -H "$AUTH" -H "X-Request-Id: fa-fetch" "$COFFER_READ_URL$SECRET_PATH"
+"${F[@]}" -H "$AUTH" -H "X-Request-Id: fa-batch" "$COFFER_READ_URL/secrets?variable_ids=demo:variable:cluster/db"
+"${F[@]}" -H "$AUTH" -H "X-Request-Id: fa-whoami" "$COFFER_READ_URL/whoami"
+"${F[@]}" -H "$AUTH" -H "X-Request-Id: fa-check" "$COFFER_READ_URL/resources/demo/variable/cluster%2Fdb?check=true&privilege=execute"
+audited_at_leader() {  # audited_at_leader REQUEST_ID MSGID RESULT: the Leader stores the Follower's event
+  curl -s --max-time 10 --cacert "$COFFER_CA" -H "$AUTH" "$COFFER_URL/audit?procid=$1" | python3 -c 'import json,sys
+try: ev=json.load(sys.stdin)
+except Exception: sys.exit(1)
+ok=[e for e in ev if e.get("msgid")==sys.argv[1] and e.get("node")==sys.argv[3]
+    and e.get("sdata",{}).get("action@43868",{}).get("result")==sys.argv[2]]
+sys.exit(0 if len(ok)==1 else 1)' "$2" "$3" n4
+}
+export -f audited_at_leader
+export COFFER_CA AUTH COFFER_URL
+for c in "fa-authn authn success" "fa-authn-bad authn failure" "fa-fetch fetch success" "fa-batch fetch success" \
+         "fa-whoami identity-check success" "fa-check check success"; do
+  set -- $c
+  check "the Follower's $2 ($3, request id $1) is stored at the Leader" eventually 30 audited_at_leader "$1" "$2" "$3"
+done
+check "the Follower's audit chain is in the Leader's table, each event once" eventually 30 \
+  python3 "$ROOT/tests/audit_complete.py" "$B/n1" "$((OFF + 5433))" "$B/n4"
+
 # The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
 kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2>/dev/null
 sleep 1
