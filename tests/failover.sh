@@ -54,6 +54,17 @@ EPOCH1="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
 check "a write on the Leader is acknowledged (201) by n1" bash -c '[[ "$1" == 201 ]] && grep -qi "^X-Coffer-Node: n1" "$2"' _ "$W" "$H"
 check "its epoch is the leader key's create_revision" test "$EPOCH1" = "$(election "$NODE_n1_HEALTH_URL" epoch)"
 
+# Read load on the Follower from before the kill until well after it (15 s), each read with its own request id: its
+# audit events go to the Leader through the load balancer's audit frontend, the killed one's and then the new one's.
+LOAD_END=$((SECONDS + 16))
+(for i in $(seq 1 1000); do
+   (( SECONDS < LOAD_END )) || break
+   c="$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" -H "X-Request-Id: fo-read-$i" "$NODE_n4_URL$SECRET_PATH")"
+   [[ "$c" == 200 ]] && echo "fo-read-$i" >>"$B.read-ids"
+   sleep 0.05
+ done) &
+LOAD_PID=$!
+sleep 1
 # kill -9 the Leader's JVM and its PostgreSQL (its etcd member keeps running: the node's process died, not the host).
 T0=$(date +%s%3N)
 "$ROOT/coffer" cluster kill n1 --dir "$B" 2>/dev/null
@@ -139,6 +150,40 @@ check "n3 holds every write acknowledged before (not the refused one)" test "$("
 W3="$(curl -s --max-time 20 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary acknowledged-3 "$N3_URL")"
 EPOCH3="$(sed -n 's/^X-Coffer-Epoch: *//Ip' "$H" | tr -d '\r')"
 check "n3 acknowledges writes under a larger epoch ($EPOCH_N2 -> $EPOCH3)" bash -c '[[ "$1" == 201 ]] && (( $3 > $2 ))' _ "$W3" "${EPOCH_N2:-0}" "${EPOCH3:-0}"
+
+# The Leader n3 cut off etcd (its proxies drop its connections, then swallow new ones): it must stop acknowledging
+# writes before its lease can run out, so never after another node holds the leader key; healed, it rejoins by itself.
+T0=$(date +%s%3N)
+"$ROOT/coffer" cluster isolate n3 --dir "$B" 2>/dev/null
+T_ACK="" T_REFUSED="" REFUSED_CODE="" T_NEW="" NEW=""
+while (( $(date +%s%3N) - T0 < 30000 )); do
+  if [[ -z "$T_REFUSED" ]]; then
+    c="$(curl -s --max-time 2 --cacert "$COFFER_CA" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary "isolated-$RANDOM" "$N3_URL")"
+    if [[ "$c" == 201 ]]; then T_ACK=$(( $(date +%s%3N) - T0 )); else T_REFUSED=$(( $(date +%s%3N) - T0 )); REFUSED_CODE="$c"; fi
+  fi
+  for n in n1 n2; do
+    h="NODE_${n}_HEALTH_URL"
+    if [[ -z "$T_NEW" && "$(code "${!h}/leader")" == 200 ]]; then T_NEW=$(( $(date +%s%3N) - T0 )); NEW="$n"; fi
+  done
+  [[ -n "$T_REFUSED" && -n "$T_NEW" ]] && break
+  sleep 0.05
+done
+echo "failover: n3 isolated from etcd -> last write acknowledged at ${T_ACK:-none} ms, refused ($REFUSED_CODE) from ${T_REFUSED:-never} ms; ${NEW:-nobody} leads from ${T_NEW:-never} ms" >&2
+check "isolated from etcd, the Leader n3 refuses writes within its 3 s lease" bash -c '[[ -n "$1" ]] && (( $1 <= 3000 )) && [[ "$2" == 503 ]]' _ "${T_REFUSED:-}" "$REFUSED_CODE"
+check "... a Standby takes over within ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_NEW:-}" "$BOUND_MS"
+check "... and n3 acknowledged nothing once another node could lead" bash -c '[[ -z "$1" ]] || (( $1 < $2 ))' _ "${T_ACK:-}" "${T_NEW:-0}"
+NEW_OFF=$(( OFF + 10 * (${NEW#n} - 1) ))
+"$ROOT/coffer" cluster heal n3 --dir "$B" 2>/dev/null
+check "healed, n3 rejoins as a Standby streaming from $NEW" eventually 150 streams_from "$NODE_n3_HEALTH_URL" "$((NEW_OFF + 5433))"
+check "writes through the load balancer reach $NEW" eventually 30 bash -c 'curl -s --max-time 5 --cacert "$1" -D - -o /dev/null -H "$2" --data-binary after-heal "$3" | grep -qi "^X-Coffer-Node: $4"' _ "$COFFER_CA" "$AUTH" "${COFFER_LB_URL:-x}$SECRET_PATH" "$NEW"
+
+wait "$LOAD_PID"
+# Audit through four leaderships (n1 killed mid-stream, n2 paused and demoted, n3 isolated): every node's chain is in the Leader's
+# table, each event once — the Follower's reads matched by request id.
+echo "failover: $(wc -l <"$B.read-ids") Follower reads audited under load" >&2
+check "every node's audit events are in the Leader's table, none lost or stored twice" eventually 90 \
+  python3 "$ROOT/tests/audit_complete.py" "$B/$NEW" "$((NEW_OFF + 5433))" "$B/n1" "$B/n2" "$B/n3" "$B/n4" "$B/n5" --request-ids "$B.read-ids"
+python3 "$ROOT/tests/audit_complete.py" "$B/$NEW" "$((NEW_OFF + 5433))" "$B/n1" "$B/n2" "$B/n3" "$B/n4" "$B/n5" --request-ids "$B.read-ids" | sed 's/^/failover: audit /' >&2
 # The DR Standby sat through three leaderships without being promoted; an operator can promote it by hand.
 check "the DR Standby n5 was never promoted" bash -c '[[ "$(code "$1/leader")" == 502 ]] && curl -s "$1" | grep -q "\"role\":\"dr-standby\""' _ "$NODE_n5_HEALTH_URL"
 check "... and still replicates (reads the last write at its position through the load balancer)" eventually 60 bash -c 'curl -s "$1" | grep -q "\"streaming\":true"' _ "$NODE_n5_HEALTH_URL"
