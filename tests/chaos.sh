@@ -4,18 +4,24 @@
 # write load through the cluster load balancer and read load through the follower load balancer:
 #   1. a loaded run of --minutes (default 10) with no fault: the epoch must not change (no false failover);
 #   2. --rounds (default 5) times: kill -9 of the Leader (JVM and PostgreSQL); time until a write is acknowledged
-#      through the load balancer by another node; the watchdog restarts the old Leader, which must rejoin.
+#      through the load balancer by another node; the watchdog restarts the old Leader, which must rejoin;
+#   3. --isolations (default 2) times: the Leader cut off etcd (cluster isolate), the same measure, then healed;
+#   4. the audit stream down for --audit-outage seconds (default 60; the load balancer's audit frontend in
+#      maintenance) with the Leader killed in the middle: afterwards every node's audit files and the Leader's table
+#      hold the same events (ids compared: none lost, none twice).
 # Then: every acknowledged write is still there (each variable holds its last acknowledged value or a later one),
 # epochs never overlap (one node per epoch, epochs grow in acknowledgement order), the Follower's failed reads.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-ROUNDS=5 MINUTES=10 OFF=20500
+ROUNDS=5 MINUTES=10 OFF=20500 ISOLATIONS=2 OUTAGE=60
 while (( $# )); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift ;;
     --minutes) MINUTES="$2"; shift ;;
     --port-offset) OFF="$2"; shift ;;
-    *) echo "usage: ./coffer chaos [--rounds N] [--minutes M] [--port-offset N]" >&2; exit 2 ;;
+    --isolations) ISOLATIONS="$2"; shift ;;
+    --audit-outage) OUTAGE="$2"; shift ;;
+    *) echo "usage: ./coffer chaos [--rounds N] [--minutes M] [--isolations N] [--audit-outage SECONDS] [--port-offset N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -52,27 +58,68 @@ FALSE_FAILOVERS=$(awk -v t0="$(date +%s)" -v m="$MINUTES" '$1 >= t0 - m*60 {prin
 FALSE_FAILOVERS=$((FALSE_FAILOVERS > 0 ? FALSE_FAILOVERS - 1 : 0))
 echo "chaos: loaded run done, epoch $E0 -> $E1, false failovers: $FALSE_FAILOVERS" >&2
 
-TIMES=()
+TIMES=() ISO_TIMES=()
+taken_over() {  # taken_over T0 OLD: ms from T0 until a write was acknowledged by another node ("" if none in 60 s)
+  local t=""
+  for _ in $(seq 1 600); do
+    t="$(awk -v t0="$1" -v old="$2" '$1 > t0 && $5 != old {printf "%.0f", ($1 - t0) * 1000; exit}' "$B/acked.log")"
+    [[ -n "$t" ]] && break
+    sleep 0.1
+  done
+  echo "$t"
+}
+rejoined() {  # rejoined NODE: waits (up to 5 min) until the node streams as a Standby
+  for _ in $(seq 1 300); do
+    curl -s --max-time 3 "$(eval echo "\$NODE_${1}_HEALTH_URL")" | grep -q '"streaming":true' && return 0
+    sleep 1
+  done
+  return 1
+}
 for r in $(seq 1 "$ROUNDS"); do
   L="$(leader)"; [[ -n "$L" ]] || { echo "chaos: no Leader before round $r" >&2; break; }
   T0=$(date +%s.%N)
   kill -9 "$(cat "$B/$L/karaf.pid")" "$(head -1 "$B/$L/pg/data/postmaster.pid")" 2>/dev/null
-  t=""
-  for _ in $(seq 1 600); do
-    t="$(awk -v t0="$T0" -v old="$L" '$1 > t0 && $5 != old {printf "%.0f", ($1 - t0) * 1000; exit}' "$B/acked.log")"
-    [[ -n "$t" ]] && break
-    sleep 0.1
-  done
+  t="$(taken_over "$T0" "$L")"
   TIMES+=("${t:-60000}")
   echo "chaos: round $r: killed $L; a write was acknowledged through the load balancer by $(leader) after ${t:-never} ms" >&2
   # The watchdog restarts the old Leader; it rejoins as a Standby before the next round.
-  for _ in $(seq 1 300); do
-    curl -s --max-time 3 "$(eval echo "\$NODE_${L}_HEALTH_URL")" | grep -q '"streaming":true' && break
-    sleep 1
-  done
+  rejoined "$L"
   echo "chaos: round $r: $L is back, streaming as a Standby" >&2
   sleep 10
 done
+for r in $(seq 1 "$ISOLATIONS"); do
+  L="$(leader)"; [[ -n "$L" ]] || { echo "chaos: no Leader before isolation $r" >&2; break; }
+  T0=$(date +%s.%N)
+  "$ROOT/coffer" cluster isolate "$L" --dir "$B" 2>/dev/null
+  t="$(taken_over "$T0" "$L")"
+  ISO_TIMES+=("${t:-60000}")
+  echo "chaos: isolation $r: $L cut off etcd; a write was acknowledged through the load balancer by $(leader) after ${t:-never} ms" >&2
+  "$ROOT/coffer" cluster heal "$L" --dir "$B" 2>/dev/null
+  rejoined "$L"
+  echo "chaos: isolation $r: $L healed, streaming as a Standby" >&2
+  sleep 10
+done
+# The audit stream away for OUTAGE s, the Leader killed in the middle: every node spools in its files meanwhile.
+lb_audit() {  # lb_audit STATE: every leader_audit server to STATE (maint|ready) on the load balancer's admin socket
+  python3 - "$B/lb/admin.sock" "$1" <<'PY'
+import socket, sys
+for n in ("n1", "n2", "n3"):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    s.sendall(("set server leader_audit/%s state %s\n" % (n, sys.argv[2])).encode()); s.recv(4096); s.close()
+PY
+}
+if (( OUTAGE > 0 )); then
+  lb_audit maint
+  echo "chaos: audit stream down for $OUTAGE s" >&2
+  sleep $((OUTAGE / 2))
+  L="$(leader)"
+  [[ -z "$L" ]] || kill -9 "$(cat "$B/$L/karaf.pid")" "$(head -1 "$B/$L/pg/data/postmaster.pid")" 2>/dev/null
+  echo "chaos: audit outage: killed the Leader $L" >&2
+  sleep $((OUTAGE - OUTAGE / 2))
+  lb_audit ready
+  [[ -z "$L" ]] || rejoined "$L"
+  echo "chaos: audit stream back; $L streaming as a Standby" >&2
+fi
 touch "$B/stop"; wait "$LOAD"
 
 # Every acknowledged write is there: each variable's value is its last acknowledged write or a later one.
@@ -90,11 +137,22 @@ ACKED="$(wc -l <"$B/acked.log")"
 sorted="$(printf '%s\n' "${TIMES[@]}" | sort -n)"
 MEDIAN="$(sed -n "$(( (${#TIMES[@]} + 1) / 2 ))p" <<<"$sorted")"; WORST="$(tail -1 <<<"$sorted")"
 READS="$(cat "$B/reader.json" 2>/dev/null)"
-echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
+ISO_SORTED="$(printf '%s\n' "${ISO_TIMES[@]}" | sort -n)"
+# Every node's audit chain at the Leader: wait for the spools to drain, then compare ids.
+LP=""; case "$L" in n1) LP=$((OFF + 5433)) ;; n2) LP=$((OFF + 10 + 5433)) ;; n3) LP=$((OFF + 20 + 5433)) ;; esac
+AUDIT_OK=1
+for _ in $(seq 1 60); do
+  python3 "$ROOT/tests/audit_complete.py" "$B/$L" "$LP" "$B"/n1 "$B"/n2 "$B"/n3 "$B"/n4 >"$B/audit.txt" 2>&1 && { AUDIT_OK=0; break; }
+  sleep 5
+done
+sed 's/^/chaos: audit /' "$B/audit.txt" >&2
+echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); after isolation: ${ISO_TIMES[*]:-none} ms; acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
 check "failover median <= 5000 ms" bash -c '(( ${1:-99999} <= 5000 ))' _ "$MEDIAN"
 check "failover worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$WORST"
 check "0 acknowledged writes lost" test "$LOST" -eq 0
 check "0 overlapping epochs" test "$OVERLAP" -eq 0
 check "0 false failovers in the loaded run" test "$FALSE_FAILOVERS" -eq 0
+(( ISOLATIONS == 0 )) || check "failover after isolation worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$(tail -1 <<<"$ISO_SORTED")"
+check "every node's audit events are at the Leader, none lost or twice" test "$AUDIT_OK" -eq 0
 check "the Follower served every read" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["failed"] == 0 else 1)' "$B/reader.json"
 summary chaos
