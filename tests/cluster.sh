@@ -172,13 +172,26 @@ done
 check "the Follower's audit chain is in the Leader's table, each event once" eventually 30 \
   python3 "$ROOT/tests/audit_complete.py" "$B/n1" "$((OFF + 5433))" "$B/n4"
 
-# The Leader killed -9 (Karaf and its PostgreSQL): the Follower keeps serving authentication and reads.
+# The Leader killed -9 (Karaf and its PostgreSQL) mid-stream: the Follower keeps serving authentication and reads.
+# Under a read load (each read with its request id) for 12 s with the Leader gone, its audit events wait in its files.
+LOAD_END=$((SECONDS + 13))
+(for i in $(seq 1 1000); do
+   (( SECONDS < LOAD_END )) || break
+   [[ "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' --cacert "$COFFER_CA" -H "$AUTH" -H "X-Request-Id: kd-read-$i" "$COFFER_READ_URL$SECRET_PATH")" == 200 ]] \
+     && echo "kd-read-$i" >>"$B.read-ids"
+   sleep 0.05
+ done) &
+LOAD_PID=$!
+sleep 1
 kill -9 "$(cat "$B/n1/karaf.pid")" "$(head -1 "$B/n1/pg/data/postmaster.pid")" 2>/dev/null
 sleep 1
 T2="$("${CURL[@]}" --data-binary "$APP_KEY" "$COFFER_READ_URL/authn/demo/host%2Fapp/authenticate" | base64 -w0)"
 check "with the Leader killed, the Follower authenticates" test -n "$T2"
 check "... and serves the secret" test "$("${CURL[@]}" -H "Authorization: Token token=\"$T2\"" "$COFFER_READ_URL$SECRET_PATH")" = v3b
 check "... and reports itself degraded, still a healthy replica" eventually 20 bash -c 'curl -s "$1" | grep -q "\"degraded\"" && [[ "$(curl -s -o /dev/null -w "%{http_code}" "$1/replica")" == 200 ]]' _ "$NODE_n4_HEALTH_URL"
+
+wait "$LOAD_PID"
+check "the Follower served reads for 12 s with the Leader down" test "$(wc -l <"$B.read-ids" 2>/dev/null || echo 0)" -ge 20
 
 # Manual failover: promote the synchronous Standby; it takes writes and still has every acknowledged one.
 check "coffer:promote on the synchronous Standby succeeds" bash -c '"$1/coffer" shell --dir "$2" coffer:promote | grep -q promoted' _ "$ROOT" "$B/$SYNC"
@@ -188,6 +201,12 @@ check "it takes writes" eventually 30 bash -c '[[ "$(curl -s -o /dev/null -w "%{
 check "it reads it back" test "$("${CURL[@]}" -H "$AUTH" "$SYNC_URL$SECRET_PATH")" = v4
 P5="$(curl -s -D - -o /dev/null --cacert "$COFFER_CA" -H "$AUTH" --data-binary v5 "$SYNC_URL$SECRET_PATH" | sed -n 's/^X-Coffer-Position: *//Ip' | tr -d '\r')"
 check "the new Leader's writes carry its new timeline" bash -c '[[ "${1%%/*}" -ge 2 ]]' _ "$P5"
+# The Follower's audit, spooled in its files while no Leader was there, reaches the new Leader once pointed at it (a
+# manual-failover cluster has no load balancer): every event of its chain once, the reads found by request id.
+check "coffer's config:property-set points the Follower's audit at the new Leader" bash -c '"$1/coffer" shell --dir "$2" config:property-set -p io.coffer.audit forward.port "$3" >/dev/null' _ "$ROOT" "$B/n4" "$((OFF + 20 + 1999))"
+check "the Follower's audit chain is complete at the new Leader, each event once" eventually 60 \
+  python3 "$ROOT/tests/audit_complete.py" "$B/$SYNC" "$((OFF + 20 + 5433))" "$B/n4" --request-ids "$B.read-ids"
+python3 "$ROOT/tests/audit_complete.py" "$B/$SYNC" "$((OFF + 20 + 5433))" "$B/n4" --request-ids "$B.read-ids" | sed 's/^/cluster: audit /' >&2
 check "Follower n5 follows the new Leader: it reads the write at its position" test "$("${CURL[@]}" -H "$AUTH" -H "X-Coffer-Position: $P5" "https://127.0.0.1:$((OFF + 40 + 8443))$SECRET_PATH")" = v5
 
 summary cluster
