@@ -165,6 +165,36 @@ final class Api {
         URI u = URI.create(URL);
         try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SSL.getSocketFactory().createSocket(
                 u.getHost(), u.getPort(), java.net.InetAddress.getByName(localAddress), 0)) {
+            return exchange(socket, u, method, path, body, headers);
+        } catch (IOException e) {
+            throw new AssertionError(method + " " + path + " from " + localAddress + ": " + e, e);
+        }
+    }
+
+    /**
+     * As {@link #sendFrom}, to the node's PROXY listener (the API port + 2) as a load balancer would: a PROXY
+     * protocol v2 header claiming {@code claimedSource} (IPv4) before the TLS handshake.
+     */
+    static Raw sendViaProxyProtocol(String localAddress, String claimedSource, String method, String path,
+            String... headers) throws IOException {
+        URI u = URI.create(URL);
+        int port = u.getPort() + 2;
+        java.net.Socket plain = new java.net.Socket(u.getHost(), port, java.net.InetAddress.getByName(localAddress), 0);
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(28);
+        h.put(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
+        h.put((byte) 0x21).put((byte) 0x11).putShort((short) 12); // v2 PROXY, TCP over IPv4, 12 address bytes
+        h.put(java.net.InetAddress.getByName(claimedSource).getAddress()).put(plain.getInetAddress().getAddress());
+        h.putShort((short) 40000).putShort((short) port);
+        plain.getOutputStream().write(h.array());
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) SSL.getSocketFactory().createSocket(plain,
+                u.getHost(), port, true)) {
+            return exchange(socket, u, method, path, null, headers);
+        }
+    }
+
+    private static Raw exchange(javax.net.ssl.SSLSocket socket, URI u, String method, String path, byte[] body,
+            String... headers) throws IOException {
+        {
             socket.setSoTimeout(30_000);
             javax.net.ssl.SSLParameters p = socket.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -194,8 +224,6 @@ final class Api {
             }
             return new Raw(Integer.parseInt(head[0].split(" ")[1]), h,
                     java.util.Arrays.copyOfRange(all, end + 4, all.length));
-        } catch (IOException e) {
-            throw new AssertionError(method + " " + path + " from " + localAddress + ": " + e, e);
         }
     }
 

@@ -29,6 +29,7 @@ public class ClientIpIT {
     static final String PROXY = "127.0.0.2";
     static final String STRANGER = "127.0.0.3";
     private static Path cfg;
+    private static String original;
     private static String ns;
     private static String hostKey;
 
@@ -45,7 +46,10 @@ public class ClientIpIT {
         hostKey = apiKey(loaded, "host:" + ns + "/gated");
         Api.setSecret(ns + "/v", "value-" + UUID.randomUUID());
         cfg = Path.of(Api.env("COFFER_DIR"), "etc", "io.coffer.rest.clientip.cfg");
-        Files.writeString(cfg, "trusted.proxies = " + PROXY + "\n", StandardCharsets.UTF_8);
+        // The launcher's own settings (proxy.port) stay; the trust is added, and taken back afterwards.
+        original = Files.exists(cfg) ? Files.readString(cfg, StandardCharsets.UTF_8) : null;
+        Files.writeString(cfg, (original == null ? "" : original.replaceAll("(?m)^trusted\\..*\n?", ""))
+                + "trusted.proxies = " + PROXY + "\ntrusted.balancers = " + PROXY + "\n", StandardCharsets.UTF_8);
         // Felix fileinstall picks the file up within seconds; wait until the proxy is believed.
         long deadline = System.currentTimeMillis() + 30_000;
         String seen = null;
@@ -61,7 +65,9 @@ public class ClientIpIT {
 
     @AfterClass
     public static void untrust() throws Exception {
-        if (cfg != null) {
+        if (cfg != null && original != null) {
+            Files.writeString(cfg, original, StandardCharsets.UTF_8);
+        } else if (cfg != null) {
             Files.deleteIfExists(cfg);
         }
     }
@@ -80,6 +86,17 @@ public class ClientIpIT {
     static String auditedIp(String requestId) {
         JsonNode events = AuditIT.events(requestId, 1);
         return events.get(0).path("sdata").path("client@43868").path("ip").asText();
+    }
+
+    /** The load balancer's listener: a PROXY v2 header is believed from a trusted balancer only. */
+    @Test
+    public void aTrustedBalancersProxyHeaderNamesTheClientAndNobodyElses() throws Exception {
+        Api.Raw trusted = Api.sendViaProxyProtocol(PROXY, "198.51.100.9", "GET", "/whoami", "Authorization", admin());
+        assertEquals(200, trusted.status);
+        assertEquals("198.51.100.9", trusted.json().path("client_ip").asText());
+        Api.Raw stranger = Api.sendViaProxyProtocol(STRANGER, "198.51.100.9", "GET", "/whoami", "Authorization",
+                admin());
+        assertEquals(STRANGER, stranger.json().path("client_ip").asText());
     }
 
     @Test
