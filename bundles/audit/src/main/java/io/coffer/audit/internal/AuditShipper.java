@@ -66,6 +66,11 @@ final class AuditShipper {
     private volatile long errors;
     private boolean synced;
     private long backoff;
+    /** A batch had a refused line: lines go one at a time through this seq, to find it. */
+    private long singlesUntil;
+    /** Lines through this seq that the destination refused (not in the writer's form): skipped, a gap there. */
+    private long skipThrough;
+    private final AtomicLong skipped = new AtomicLong();
     private SSLSocket socket;
     private BufferedReader in;
     private OutputStream out;
@@ -97,14 +102,22 @@ final class AuditShipper {
                 if (!synced) {
                     sync();
                 }
-                List<SpoolReader.Line> lines = synced ? reader.next(batchMax, durable.getAsLong()) : List.of();
+                List<SpoolReader.Line> lines = synced
+                        ? reader.next(acked < singlesUntil ? 1 : batchMax, durable.getAsLong()) : List.of();
                 if (lines.isEmpty()) {
                     await(synced ? 1_000 : backoff());
                     continue;
                 }
                 List<String> texts = new ArrayList<>(lines.size());
                 lines.forEach(l -> texts.add(l.text()));
-                acked = socket != null ? sendRemote(texts) : local.store(node, texts);
+                try {
+                    acked = socket != null ? sendRemote(texts) : local.store(node, texts);
+                } catch (AuditStoreException e) {
+                    if (AuditStoreException.BAD_LINES.equals(e.code())) {
+                        refused(lines, e);
+                    }
+                    throw e;
+                }
                 shipped.addAndGet(lines.size());
                 backoff = 0;
             } catch (AuditStoreException | IOException | RuntimeException | java.security.GeneralSecurityException e) {
@@ -120,6 +133,23 @@ final class AuditShipper {
         } catch (IOException e) {
             LOG.debug("closing the audit spool reader", e);
         }
+    }
+
+    /**
+     * A line the destination refuses (edited, or written by a writer of another form) must not stop the lines after
+     * it: the batch is sent again one line at a time, and the refused line is skipped — the table then lacks that
+     * seq, which verification reports as the gap it is.
+     */
+    private void refused(List<SpoolReader.Line> lines, AuditStoreException e) {
+        long last = lines.get(lines.size() - 1).seq();
+        if (lines.size() > 1) {
+            singlesUntil = Math.max(singlesUntil, last);
+            return;
+        }
+        skipThrough = Math.max(skipThrough, last);
+        skipped.incrementAndGet();
+        LOG.error("audit line {} of node {} was refused ({}): skipped; the stored chain has a gap there", last, node,
+                e.getMessage());
     }
 
     /** Finds the destination and how far it has this node's chain. */
@@ -150,8 +180,10 @@ final class AuditShipper {
                     node, mine);
             stored = 0;
         }
-        reader.seek(stored + 1);
-        acked = stored;
+        // Lines refused before are passed over (the destination stays at the line before them).
+        long from = stored < skipThrough && skipThrough <= mine ? skipThrough : stored;
+        reader.seek(from + 1);
+        acked = from;
         synced = true;
     }
 
@@ -187,7 +219,7 @@ final class AuditShipper {
         }
     }
 
-    private long sendRemote(List<String> lines) throws IOException {
+    private long sendRemote(List<String> lines) throws IOException, AuditStoreException {
         StringBuilder b = new StringBuilder(lines.size() * 600 + 16).append("BATCH ").append(lines.size()).append('\n');
         for (String l : lines) {
             b.append(l).append('\n');
@@ -195,6 +227,9 @@ final class AuditShipper {
         out.write(b.toString().getBytes(StandardCharsets.UTF_8));
         out.flush();
         String answer = in.readLine();
+        if (answer != null && answer.startsWith("ERR " + AuditStoreException.BAD_LINES)) {
+            throw new AuditStoreException(AuditStoreException.BAD_LINES, answer.substring(4), null);
+        }
         if (answer == null || !answer.startsWith("ACK ")) {
             throw new IOException("the audit receiver answered " + describe(answer));
         }
@@ -280,6 +315,9 @@ final class AuditShipper {
             d.put("backlog", Math.max(0, durable.getAsLong() - a));
         }
         d.put("shipped", shipped.get());
+        if (skipped.get() > 0) {
+            d.put("refused_lines_skipped", skipped.get());
+        }
         d.put("errors", errors);
         if (lastError != null) {
             d.put("last_error", lastError);

@@ -164,6 +164,32 @@ public class AuditWriterTest {
         assertEquals(1, count("node = 'n-spool' AND seq = 41 AND resource_id = 'acct:variable:spool/40'"));
     }
 
+    /**
+     * A refused line (here edited so it is no longer the writer's rendering) doesn't stop the lines after it: the
+     * shipper finds it one line at a time and skips it, so the table has every other line and a gap at its seq.
+     */
+    @Test
+    public void aRefusedLineIsSkippedAndTheRestArrive() throws Exception {
+        Path dir = tmp.newFolder().toPath();
+        AuditWriter alone = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, 1 << 20, 3, 1000, 60_000),
+                "n-skip", () -> null, () -> { });
+        for (int i = 0; i < 10; i++) {
+            alone.record(fetch("acct:variable:skip/" + i));
+        }
+        alone.stop();
+        Path file = dir.resolve(AuditWriter.JSON_FILE);
+        List<String> lines = new ArrayList<>(Files.readAllLines(file));
+        lines.set(4, lines.get(4).replace("\"priority\":86", "\"priority\":87"));
+        Files.write(file, lines);
+        Shipped w = new Shipped(dir, "n-skip", 1 << 20);
+        w.writer.record(fetch("acct:variable:skip/after"));
+        w.stop();
+        assertEquals(10, count("node = 'n-skip' AND resource_id LIKE 'acct:variable:skip/%'"));
+        assertEquals(0, count("node = 'n-skip' AND seq = 5"));
+        assertEquals(1, count("node = 'n-skip' AND resource_id = 'acct:variable:skip/after'"));
+        assertEquals(1L, w.shipper.health().get("refused_lines_skipped"));
+    }
+
     /** A line the writer would not write is refused whole: the batch stores nothing. */
     @Test
     public void linesNotInTheWritersFormAreRefused() throws Exception {
