@@ -37,7 +37,7 @@ public class AuditEnqueueBench {
         dir = Files.createTempDirectory("coffer-jmh-audit");
         ChainKeys keys = chained ? new ChainKeys(new byte[32], new byte[32]) : null;
         writer = new AuditWriter(dir, new AuditWriter.Settings(10_000, 200, 500, 50L * 1024 * 1024, 2, 1000, 60_000),
-                "bench", () -> keys, () -> null);
+                "bench", () -> keys, () -> { });
     }
 
     @TearDown(Level.Trial)
