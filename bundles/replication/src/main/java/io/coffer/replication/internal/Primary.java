@@ -26,7 +26,11 @@ import io.coffer.api.store.Position;
  * <p>The rule for the synchronous Standby: the first Standby seen streaming is named, before any other; once named
  * it stays named while it is away, so commits wait for it rather than complete unreplicated (never a false success).
  * Only when {@code replace_after_seconds} allows it is another Standby named, and only one that has flushed
- * everything the gone one had acknowledged. Followers and DR Standbys (application names {@code follower_*},
+ * everything the gone one could have acknowledged: up to this Leader's own flushed WAL position when it first saw the
+ * Standby gone (a commit is flushed here before it waits, and none is acknowledged once its Standby is gone), not
+ * merely the gone Standby's last reported position, which can be a second old. That is how an asynchronous Standby
+ * becomes promotable in an auto-failover cluster: named and recorded synchronous first, by a Leader that proved it
+ * complete; with the Leader and its synchronous Standby gone together nothing proves it, and nobody is promoted. Followers and DR Standbys (application names {@code follower_*},
  * {@code dr_standby_*}) are never synchronous. In an auto-failover cluster the choice is recorded in etcd
  * ({@link Leadership#recordSynchronous}) before it is set, and is not set when it can't be recorded: etcd then never
  * promotes a Standby the Leader did not wait for.
@@ -38,6 +42,8 @@ final class Primary {
     private final NodeIdentity node;
     private long syncGoneSince;
     private String syncFlushed;
+    /** This Leader's flushed WAL position when it first saw the synchronous Standby gone. */
+    private String goneAtLsn;
 
     Primary(NodeIdentity node) {
         this.node = node;
@@ -129,6 +135,7 @@ final class Primary {
         long now = System.currentTimeMillis();
         if (syncGoneSince == 0) {
             syncGoneSince = now;
+            goneAtLsn = flushedHere(c);
             LOG.warn("the synchronous Standby {} is not streaming: commits wait for it", named);
         }
         if (replaceAfter <= 0 || now - syncGoneSince < replaceAfter * 1000L) {
@@ -137,8 +144,7 @@ final class Primary {
         for (Map<String, Object> s : standbys) {
             String flushed = (String) s.get("flush_lsn");
             // Caught up: it holds every commit the gone Standby acknowledged, so no acknowledged write is lost.
-            if (flushed != null && (syncFlushed == null
-                    || Long.compareUnsigned(Position.lsn(flushed), Position.lsn(syncFlushed)) >= 0)) {
+            if (flushed != null && atLeast(flushed, syncFlushed) && goneAtLsn != null && atLeast(flushed, goneAtLsn)) {
                 String next = (String) s.get("name");
                 if (!recorded(leadership, next)) {
                     return named;
@@ -151,6 +157,17 @@ final class Primary {
             }
         }
         return named;
+    }
+
+    private static boolean atLeast(String lsn, String than) {
+        return than == null || Long.compareUnsigned(Position.lsn(lsn), Position.lsn(than)) >= 0;
+    }
+
+    private static String flushedHere(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private static boolean recorded(Leadership leadership, String applicationName) {

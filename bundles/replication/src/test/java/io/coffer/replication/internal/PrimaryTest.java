@@ -30,6 +30,9 @@ import io.coffer.api.election.Leadership;
 public class PrimaryTest {
     private final List<String> events = new ArrayList<>();
     private String synchronousNames = "";
+    /** standby_n2's flushed position, and this Leader's own. */
+    private String n2Flushed = "0/3000000";
+    private String flushedHere = "0/3000000";
 
     private final NodeIdentity node = new NodeIdentity() {
         public String name() { return "n1"; }
@@ -82,8 +85,11 @@ public class PrimaryTest {
             switch (m.getName()) {
                 case "executeQuery":
                     if (sql.contains("pg_stat_replication")) {
-                        return rows(List.<Object[]>of(new Object[] {"standby_n2", "streaming", "async", "0/3000000",
-                            "0/3000000", 0L, 0.0}));
+                        return rows(List.<Object[]>of(new Object[] {"standby_n2", "streaming", "async", n2Flushed,
+                            n2Flushed, 0L, 0.0}));
+                    }
+                    if (sql.contains("pg_current_wal_flush_lsn")) {
+                        return rows(List.<Object[]>of(new Object[] {flushedHere}));
                     }
                     return rows(List.<Object[]>of(new Object[] {synchronousNames}));
                 case "execute":
@@ -133,5 +139,27 @@ public class PrimaryTest {
         assertEquals("standby_n2", s.get("synchronous_standby"));
         assertTrue(events.toString(), events.contains("recorded standby_n2"));
         assertTrue("nothing named again", events.stream().noneMatch(e -> e.startsWith("ALTER SYSTEM")));
+    }
+
+    /**
+     * The gone synchronous Standby (n3) is replaced only by one that has flushed all this Leader had flushed when it
+     * saw n3 gone: n3's own last report can be a second old, and commits it acknowledged since would be lost.
+     */
+    @Test
+    public void aReplacementMustHoldEverythingFlushedHereWhenTheStandbyWentAway() throws Exception {
+        synchronousNames = "FIRST 1 (\"standby_n3\")";
+        flushedHere = "0/5000000";
+        Replication.Config replaceAfterOne = (Replication.Config) Proxy.newProxyInstance(
+                PrimaryTest.class.getClassLoader(), new Class<?>[] {Replication.Config.class},
+                (p, m, a) -> m.getName().equals("replace_after_seconds") ? 1 : m.invoke(config, a));
+        Primary primary = new Primary(node);
+        assertEquals("standby_n3", primary.tick(database(), replaceAfterOne, leadership(true)).get("synchronous_standby"));
+        flushedHere = "0/6000000"; // the Leader goes on writing (heartbeats), which moves nothing that was acknowledged
+        Thread.sleep(1_100);
+        assertEquals("n2 is behind what was flushed here when n3 went", "standby_n3",
+                primary.tick(database(), replaceAfterOne, leadership(true)).get("synchronous_standby"));
+        n2Flushed = "0/5000000";
+        assertEquals("standby_n2", primary.tick(database(), replaceAfterOne, leadership(true)).get("synchronous_standby"));
+        assertTrue(events.toString(), events.contains("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (\"standby_n2\")'"));
     }
 }
