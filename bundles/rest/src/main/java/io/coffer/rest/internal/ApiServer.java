@@ -16,6 +16,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,8 @@ public class ApiServer {
     private final ClientIps clientIps;
     private Bus bus;
     private Server server;
+    /** The wrapper counting this server's requests, undone before the server is destroyed. */
+    private RequestMetrics counted;
     private boolean active;
     // Optional, dynamic: a node keeps serving health while these come and go; the filters read them per request.
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -63,6 +66,10 @@ public class ApiServer {
     /** Installed authenticators, for /info. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private final List<io.coffer.api.authn.Authenticator> authenticators = new CopyOnWriteArrayList<>();
+    /** Request counts and latencies by route template, when the metrics bundle runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile io.coffer.api.metrics.Metrics metrics;
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node, @Reference ClientIps clientIps) {
@@ -98,10 +105,7 @@ public class ApiServer {
     }
 
     private void rebuild() {
-        if (server != null) {
-            server.destroy();
-            server = null;
-        }
+        destroyServer();
         JAXRSServerFactoryBean f = new JAXRSServerFactoryBean();
         f.setBus(bus);
         f.setAddress("/");
@@ -144,19 +148,38 @@ public class ApiServer {
         Thread.currentThread().setContextClassLoader(ApiServer.class.getClassLoader());
         try {
             server = f.create();
+            count(server);
         } finally {
             Thread.currentThread().setContextClassLoader(previous);
         }
         LOG.info("API application published at / with {} resource classes", classes.size());
     }
 
-    @Deactivate
-    synchronized void deactivate() {
-        active = false;
+    /** Every request to {@code s} is reported to {@link #metrics} once answered (see {@link RequestMetrics}). */
+    private void count(Server s) {
+        org.apache.cxf.transport.Destination d = s.getDestination();
+        List<org.apache.cxf.jaxrs.model.ClassResourceInfo> resources =
+                ((org.apache.cxf.jaxrs.JAXRSServiceImpl) s.getEndpoint().getService()).getClassResourceInfos();
+        counted = new RequestMetrics(d.getMessageObserver(), resources, () -> metrics);
+        d.setMessageObserver(counted);
+    }
+
+    private void destroyServer() {
         if (server != null) {
+            // Give CXF back its own observer, so its shutdown finds what it installed.
+            if (counted != null && server.getDestination().getMessageObserver() == counted) {
+                server.getDestination().setMessageObserver(counted.inner);
+            }
+            counted = null;
             server.destroy();
             server = null;
         }
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        active = false;
+        destroyServer();
         if (bus != null) {
             bus.shutdown(true);
         }

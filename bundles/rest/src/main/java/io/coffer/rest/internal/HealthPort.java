@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
@@ -18,6 +19,9 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -27,12 +31,13 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.coffer.api.health.HealthService;
+import io.coffer.api.metrics.Metrics;
 import io.coffer.api.rest.ApiError;
 
 /**
  * The plain-HTTP health port, for load balancers and probes that don't speak TLS. It is its own tiny Jetty server,
- * not a connector of the API's: nothing but the health routes can ever be reached in cleartext, whatever other
- * bundles register in the HTTP service.
+ * not a connector of the API's: nothing but the health routes and {@code /metrics} can ever be reached in cleartext,
+ * whatever other bundles register in the HTTP service.
  */
 @Component(immediate = true, configurationPid = HealthPort.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = HealthPort.Config.class)
@@ -51,6 +56,10 @@ public class HealthPort {
     }
 
     private final Server server;
+    /** Served at {@code /metrics} when the metrics bundle runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile Metrics metrics;
 
     @Activate
     public HealthPort(@Reference HealthService health, Config config) throws Exception {
@@ -61,7 +70,7 @@ public class HealthPort {
         connector.setHost(config.health_address());
         connector.setPort(config.health_port());
         server.addConnector(connector);
-        server.setHandler(new Routes(health));
+        server.setHandler(new Routes(health, () -> metrics));
         server.setStopTimeout(2000);
         try {
             server.start();
@@ -95,19 +104,25 @@ public class HealthPort {
 
     static final class Routes extends AbstractHandler {
         private final HealthService health;
+        private final Supplier<Metrics> metrics;
 
-        Routes(HealthService health) {
+        Routes(HealthService health, Supplier<Metrics> metrics) {
             this.health = health;
+            this.metrics = metrics;
         }
 
         @Override
         public void handle(String target, Request base, HttpServletRequest request, HttpServletResponse response)
                 throws IOException {
             base.setHandled(true);
+            if ("/metrics".equals(request.getRequestURI())) {
+                metrics(request, response);
+                return;
+            }
             Optional<HealthRoutes.Answer> answer = HealthRoutes.answer(request.getRequestURI(), health);
             if (answer.isEmpty()) {
                 write(response, 404, ApiError.of("not_found",
-                        "this port serves only /health, /health/leader, /health/replica and /health/live; "
+                        "this port serves only /health, /health/leader, /health/replica, /health/live and /metrics; "
                                 + "the API answers over TLS"));
                 return;
             }
@@ -117,6 +132,28 @@ public class HealthPort {
                 return;
             }
             write(response, answer.get().status, answer.get().body);
+        }
+
+        private void metrics(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+                response.setHeader("Allow", "GET, HEAD");
+                write(response, 405, ApiError.of("method_not_allowed", "/metrics answers GET and HEAD"));
+                return;
+            }
+            Metrics m = metrics.get();
+            if (m == null) {
+                write(response, 503, ApiError.of("metrics_unavailable", "the metrics bundle is not running"));
+                return;
+            }
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream(16384);
+            m.write(text);
+            response.setStatus(200);
+            response.setContentType(Metrics.CONTENT_TYPE);
+            response.setHeader("Cache-Control", "no-store");
+            response.setContentLength(text.size());
+            if (!"HEAD".equals(request.getMethod())) {
+                text.writeTo(response.getOutputStream());
+            }
         }
 
         private static void write(HttpServletResponse response, int status, Object body) throws IOException {

@@ -117,4 +117,24 @@ public class HealthPortTest {
             assertTrue(e.getMessage(), e.getMessage().contains("already in use"));
         }
     }
+
+    @Test
+    public void metricsAreServedAsPrometheusTextOnlyWhenTheMetricsBundleRuns() throws Exception {
+        start();
+        assertEquals("no metrics bundle", 503, send("GET", "/metrics").statusCode());
+        port.metrics = new io.coffer.api.metrics.Metrics() {
+            public void request(String method, String route, int status, long nanos) {
+            }
+
+            public void write(java.io.OutputStream out) throws java.io.IOException {
+                out.write("# TYPE x counter\nx_total 1.0\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        };
+        HttpResponse<String> r = send("GET", "/metrics");
+        assertEquals(200, r.statusCode());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        assertTrue(r.body(), r.body().contains("x_total 1.0"));
+        assertEquals(405, send("POST", "/metrics").statusCode());
+        assertEquals(404, send("GET", "/metrics/x").statusCode());
+    }
 }
