@@ -66,6 +66,10 @@ public class AuditComponent implements Audit, AuditStore, HealthCheck {
         @AttributeDefinition(description = "Rotated files kept per file")
         int file_keep() default 10;
 
+        @AttributeDefinition(description = "The most rotated JSON files kept while their lines are not shipped yet "
+                + "(the spool while the Leader is away); past it the oldest goes, with an error")
+        int spool_max_files() default 100;
+
         @AttributeDefinition(description = "Also write audit_events when this node's database is writable")
         boolean database() default true;
 
@@ -122,11 +126,12 @@ public class AuditComponent implements Audit, AuditStore, HealthCheck {
         AuditShipper[] ship = new AuditShipper[1];
         writer = new AuditWriter(dir, new AuditWriter.Settings(config.queue_capacity(), config.queue_wait_ms(),
                 config.batch_max(), config.file_max_bytes(), config.file_keep(), Math.max(1, config.checkpoint_events()),
-                Math.max(1, config.checkpoint_seconds()) * 1000), node, this::keys, () -> {
+                Math.max(1, config.checkpoint_seconds()) * 1000, Math.max(config.file_keep(), config.spool_max_files())),
+                node, this::keys, () -> {
                     if (ship[0] != null) {
                         ship[0].wake();
                     }
-                });
+                }, () -> ship[0] == null ? -1 : ship[0].shippedSeq());
         shipper = new AuditShipper(node, new SpoolReader(writer::jsonFiles, dir.resolve(AuditWriter.JSON_FILE)),
                 writer::lastSeq, table, () -> tls, new AuditShipper.Target(config.forward_host().trim(),
                         config.forward_port(), config.forward_connect_timeout_ms(), config.forward_ack_timeout_ms()),

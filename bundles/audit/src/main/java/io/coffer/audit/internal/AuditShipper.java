@@ -298,6 +298,17 @@ final class AuditShipper {
         thread.join(5_000);
     }
 
+    /**
+     * @return the highest seq delivered (rotated files up to it may go); -1 while unknown (all are kept); everything
+     *     when this node ships nowhere (a replica without a target: its files are the only record, kept by count)
+     */
+    long shippedSeq() {
+        if ("files-only".equals(mode)) {
+            return Long.MAX_VALUE;
+        }
+        return acked;
+    }
+
     /** @return whether lines the writer made durable are not yet acknowledged by the destination */
     boolean behind() {
         return synced && acked < durable.getAsLong();

@@ -42,7 +42,12 @@ final class AuditWriter {
 
     /** Sizes and periods, from the component's configuration. */
     record Settings(int capacity, long offerWaitMillis, int batchMax, long fileMaxBytes, int fileKeep,
-            long checkpointEvents, long checkpointMillis) {
+            long checkpointEvents, long checkpointMillis, int spoolMaxFiles) {
+        Settings(int capacity, long offerWaitMillis, int batchMax, long fileMaxBytes, int fileKeep,
+                long checkpointEvents, long checkpointMillis) {
+            this(capacity, offerWaitMillis, batchMax, fileMaxBytes, fileKeep, checkpointEvents, checkpointMillis,
+                    fileKeep);
+        }
     }
 
     private final BlockingQueue<AuditEvent> queue;
@@ -74,13 +79,29 @@ final class AuditWriter {
 
     AuditWriter(Path dir, Settings settings, String node, Supplier<ChainKeys> keys, Runnable durable)
             throws IOException {
+        this(dir, settings, node, keys, durable, () -> Long.MAX_VALUE);
+    }
+
+    /**
+     * @param shipped the highest seq the shipper has delivered: a rotated JSON file with a line past it is kept (the
+     *     files are the spool), up to {@code spoolMaxFiles}
+     */
+    AuditWriter(Path dir, Settings settings, String node, Supplier<ChainKeys> keys, Runnable durable,
+            java.util.function.LongSupplier shipped) throws IOException {
         Files.createDirectories(dir);
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.capacity());
         this.durable = durable;
         this.node = node;
         this.keys = keys;
-        this.json = new RotatingFile(dir.resolve(JSON_FILE), settings.fileMaxBytes(), settings.fileKeep());
+        this.json = new RotatingFile(dir.resolve(JSON_FILE), settings.fileMaxBytes(), settings.fileKeep(),
+                settings.spoolMaxFiles(), f -> {
+                    try {
+                        return ChainTail.read(List.of(f)).seq() > shipped.getAsLong();
+                    } catch (IOException e) {
+                        return true;
+                    }
+                });
         this.text = new RotatingFile(dir.resolve(TEXT_FILE), settings.fileMaxBytes(), settings.fileKeep());
         ChainTail tail = ChainTail.read(json.files());
         if (tail.torn()) {
@@ -308,6 +329,9 @@ final class AuditWriter {
             d.put("last_write", Rfc5424.TIMESTAMP.format(lastWrite));
         }
         d.put("chain_seq", lastSeq);
+        if (json.droppedNeeded() > 0) {
+            d.put("spool_files_dropped_unshipped", json.droppedNeeded());
+        }
         d.put("chain_keyed", keyed);
         d.put("errors", errors.get());
         if (lastError != null) {

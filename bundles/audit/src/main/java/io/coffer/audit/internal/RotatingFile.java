@@ -15,18 +15,35 @@ import java.util.List;
 
 /**
  * An append-only line file rotated by size: {@code name} → {@code name.1} → ... → {@code name.<keep>}, the oldest
- * deleted. Owner-only permissions: audit lines name roles, resources and addresses. Used by the writer thread only.
+ * deleted — unless it is still needed (the JSON file is the audit spool: a file whose lines aren't shipped yet stays,
+ * numbered past {@code keep}, up to {@code maxFiles}; only past that bound is it deleted, and loudly). Owner-only
+ * permissions: audit lines name roles, resources and addresses. Used by the writer thread only.
  */
 final class RotatingFile implements Closeable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RotatingFile.class);
     private final Path path;
     private final long maxBytes;
     private final int keep;
+    private final int maxFiles;
+    private final java.util.function.Predicate<Path> needed;
+    private long droppedNeeded;
     private FileChannel channel;
 
     RotatingFile(Path path, long maxBytes, int keep) throws IOException {
+        this(path, maxBytes, keep, keep, f -> false);
+    }
+
+    /**
+     * @param maxFiles the most rotated files kept while they are still needed (at least {@code keep})
+     * @param needed whether a rotated file must stay (its lines are not shipped yet)
+     */
+    RotatingFile(Path path, long maxBytes, int keep, int maxFiles, java.util.function.Predicate<Path> needed)
+            throws IOException {
         this.path = path;
         this.maxBytes = maxBytes;
         this.keep = Math.max(1, keep);
+        this.maxFiles = Math.max(this.keep, maxFiles);
+        this.needed = needed;
         open();
     }
 
@@ -78,10 +95,10 @@ final class RotatingFile implements Closeable {
         return channel.size() > 0 && channel.size() + bytes > maxBytes;
     }
 
-    /** @return the files that exist, oldest first ({@code name.<keep>} ... {@code name.1}, {@code name}) */
+    /** @return the files that exist, oldest first ({@code name.<n>} ... {@code name.1}, {@code name}) */
     List<Path> files() {
         List<Path> out = new ArrayList<>();
-        for (int i = keep; i >= 1; i--) {
+        for (int i = highest(); i >= 1; i--) {
             if (Files.exists(numbered(i))) {
                 out.add(numbered(i));
             }
@@ -98,14 +115,39 @@ final class RotatingFile implements Closeable {
     void rotate() throws IOException {
         channel.force(false);
         channel.close();
-        Files.deleteIfExists(numbered(keep));
-        for (int i = keep - 1; i >= 1; i--) {
+        for (int i = highest(); i >= 1; i--) {
             if (Files.exists(numbered(i))) {
                 Files.move(numbered(i), numbered(i + 1), StandardCopyOption.REPLACE_EXISTING);
             }
         }
         Files.move(path, numbered(1), StandardCopyOption.REPLACE_EXISTING);
         open();
+        // Oldest first: past keep, a file goes once nothing in it is needed; past maxFiles, it goes anyway.
+        for (int i = highest(); i > keep; i--) {
+            boolean stillNeeded = needed.test(numbered(i));
+            if (stillNeeded && i <= maxFiles) {
+                break;
+            }
+            if (stillNeeded) {
+                droppedNeeded++;
+                LOG.error("audit spool full ({} files): {} deleted before its lines were shipped", maxFiles,
+                        numbered(i).getFileName());
+            }
+            Files.deleteIfExists(numbered(i));
+        }
+    }
+
+    /** @return how many files were deleted while still needed (the spool bound was reached) */
+    long droppedNeeded() {
+        return droppedNeeded;
+    }
+
+    private int highest() {
+        int i = keep;
+        while (Files.exists(numbered(i + 1))) {
+            i++;
+        }
+        return i;
     }
 
     Path numbered(int i) {

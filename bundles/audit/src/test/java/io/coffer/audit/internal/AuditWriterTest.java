@@ -61,12 +61,12 @@ public class AuditWriterTest {
 
         Shipped(Path dir, String node, long maxBytes) throws Exception {
             AuditShipper[] s = new AuditShipper[1];
-            writer = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, maxBytes, 5, 1000, 60_000), node,
-                    () -> null, () -> {
+            writer = new AuditWriter(dir, new AuditWriter.Settings(1000, 50, 100, maxBytes, 5, 1000, 60_000, 100),
+                    node, () -> null, () -> {
                         if (s[0] != null) {
                             s[0].wake();
                         }
-                    });
+                    }, () -> s[0] == null ? -1 : s[0].shippedSeq());
             shipper = new AuditShipper(node, new SpoolReader(writer::jsonFiles, dir.resolve(AuditWriter.JSON_FILE)),
                     writer::lastSeq, new TableStore(db::dataSource), () -> null,
                     new AuditShipper.Target("", 0, 1000, 1000), 100);
@@ -188,6 +188,31 @@ public class AuditWriterTest {
         assertEquals(0, count("node = 'n-skip' AND seq = 5"));
         assertEquals(1, count("node = 'n-skip' AND resource_id = 'acct:variable:skip/after'"));
         assertEquals(1L, w.shipper.health().get("refused_lines_skipped"));
+    }
+
+    /** Rotation keeps the files still needed (unshipped), past {@code keep}, up to the spool's bound. */
+    @Test
+    public void unshippedFilesOutliveRotationUpToTheSpoolsBound() throws Exception {
+        Path dir = tmp.newFolder().toPath();
+        boolean[] needed = {true};
+        RotatingFile f = new RotatingFile(dir.resolve("x.json"), 10, 2, 5, p -> needed[0]);
+        for (int i = 0; i < 4; i++) {
+            f.append("line " + i + "\n");
+            f.rotate();
+        }
+        assertEquals("kept past keep while needed", 5, f.files().size());
+        assertEquals(0, f.droppedNeeded());
+        for (int i = 4; i < 7; i++) {
+            f.append("line " + i + "\n");
+            f.rotate();
+        }
+        assertEquals("the bound holds", 6, f.files().size());
+        assertEquals(2, f.droppedNeeded());
+        needed[0] = false;
+        f.append("line 7\n");
+        f.rotate();
+        assertEquals("shipped: back to keep", 3, f.files().size());
+        f.close();
     }
 
     /** A line the writer would not write is refused whole: the batch stores nothing. */
