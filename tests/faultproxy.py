@@ -99,6 +99,18 @@ async def watch():
         await asyncio.sleep(0.05)
 
 
+async def listen_on(port, handler):
+    # A port a closing connection still holds frees itself within seconds: retry for 10 s, then fail loudly.
+    for attempt in range(100):
+        try:
+            return await asyncio.start_server(handler, "127.0.0.1", port, reuse_address=True)
+        except OSError as e:
+            if attempt == 99:
+                print(f"faultproxy: cannot listen on 127.0.0.1:{port}: {e}", file=sys.stderr, flush=True)
+                raise
+            await asyncio.sleep(0.1)
+
+
 async def main():
     global isolated
     isolated = read_isolated()
@@ -109,8 +121,7 @@ async def main():
             if len(parts) != 3:
                 continue
             listen, target, node = int(parts[0]), int(parts[1]), parts[2]
-            servers.append(await asyncio.start_server(
-                lambda r, w, n=node, t=target: handle(n, t, r, w), "127.0.0.1", listen, reuse_address=True))
+            servers.append(await listen_on(listen, lambda r, w, n=node, t=target: handle(n, t, r, w)))
     with open(os.path.join(STATE, "pid"), "w") as fh:
         fh.write(str(os.getpid()))
     await watch()
