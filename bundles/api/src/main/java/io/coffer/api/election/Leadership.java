@@ -41,4 +41,22 @@ public interface Leadership {
      *         etcd is unreachable): the caller must not name it then
      */
     boolean recordSynchronous(String applicationName);
+
+    /**
+     * Switchover (architecture 76): hands this Leader's leadership to the synchronous Standby with no failed request
+     * at the load balancer. New writes are held while the admitted ones finish and the Standby replays the last of
+     * them; the leader key is released so the Standby (the one etcd records as synchronous) takes it and promotes
+     * itself; then this node relays every request it still receives to the new Leader until the load balancer has
+     * moved, and demotes itself (it rejoins as a Standby as any replaced Leader does).
+     *
+     * @param target the Standby to hand over to; null or empty for the recorded synchronous Standby
+     * @param timeoutMillis how long the new Leader may take to answer as Leader
+     * @return what happened: from, to, epoch, write_pause_ms, total_ms
+     * @throws IllegalStateException when the move is refused (this node does not lead, the target is not the
+     *         synchronous Standby, is unhealthy or locked, writes didn't drain, the Standby didn't catch up): then
+     *         nothing changed and this node still leads
+     */
+    default Map<String, Object> switchover(String target, long timeoutMillis) {
+        throw new IllegalStateException("this node's election does not hand over its leadership");
+    }
 }

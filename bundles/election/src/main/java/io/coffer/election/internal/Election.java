@@ -37,6 +37,7 @@ import io.coffer.api.NodeIdentity;
 import io.coffer.api.NodeRole;
 import io.coffer.api.crypto.KeyState;
 import io.coffer.api.election.Leadership;
+import io.coffer.api.election.WriteHandover;
 import io.coffer.api.health.ComponentHealth;
 import io.coffer.api.health.HealthCheck;
 import io.coffer.api.replication.Promoter;
@@ -96,6 +97,14 @@ public class Election implements Leadership, HealthCheck {
         @AttributeDefinition(description = "host:port of this node's PostgreSQL as the others reach it")
         String advertise_postgres() default "";
 
+        @AttributeDefinition(description = "host:port of this node's PROXY-protocol API listener, where a Leader "
+                + "handing over relays requests (switchover)")
+        String advertise_api() default "";
+
+        @AttributeDefinition(description = "host:port of this node's plain health port, where a Leader handing over "
+                + "waits for this node to answer /health/leader")
+        String advertise_health() default "";
+
         @AttributeDefinition(description = "Leader lease TTL in seconds (renewed every TTL/3; writes stop at "
                 + "TTL - margin without a renewal)")
         int ttl_seconds() default 3;
@@ -114,6 +123,8 @@ public class Election implements Leadership, HealthCheck {
     private final LeaderLease lease;
     private final long ttl;
     private final String advertisePostgres;
+    private final String advertiseApi;
+    private final String advertiseHealth;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-election");
         t.setDaemon(true);
@@ -129,6 +140,8 @@ public class Election implements Leadership, HealthCheck {
     private volatile ReplicationStrategy replication;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Promoter promoter;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile WriteHandover handover;
 
     private long memberLease;
     private volatile String leaderName;
@@ -146,6 +159,8 @@ public class Election implements Leadership, HealthCheck {
         this.keys = new Keys(config.cluster());
         this.ttl = Math.max(2, config.ttl_seconds());
         this.advertisePostgres = config.advertise_postgres();
+        this.advertiseApi = config.advertise_api();
+        this.advertiseHealth = config.advertise_health();
         List<String> endpoints = Arrays.stream(config.endpoints().split(",")).map(String::trim)
                 .filter(s -> !s.isEmpty()).collect(Collectors.toList());
         if (endpoints.isEmpty()) {
@@ -301,11 +316,16 @@ public class Election implements Leadership, HealthCheck {
         KeyState k = keyState;
         me.put("keys_unlocked", k != null && k.unlocked());
         me.put("postgres", advertisePostgres);
+        me.put("api", advertiseApi);
+        me.put("health", advertiseHealth);
         me.put("leader", lease.holds());
         etcd.put(keys.member(node.name()), Json.write(me), memberLease);
     }
 
     private void act(DbState db, KeyValue leaderKv, Map<String, Object> leader) {
+        if (handingOverTo != null) {
+            return; // switchover() neither retakes the key it released nor demotes before its relay drained
+        }
         if (leaderKv != null && lease.leaseId() != 0 && leaderKv.getLease() == lease.leaseId()) {
             return; // our key: LeaderLease renews it (and fences this node when it can't)
         }
@@ -466,6 +486,10 @@ public class Election implements Leadership, HealthCheck {
         long epoch = r.getHeader().getRevision();
         lease.hold(id, epoch, sent);
         leaderName = node.name();
+        WriteHandover h = handover;
+        if (h != null) {
+            h.resume(); // a node that handed over once and leads again serves its own requests
+        }
         lastRefusal = null;
         LOG.info("election: node {} holds the leader key, epoch {}", node.name(), epoch);
         return true;
@@ -575,6 +599,219 @@ public class Election implements Leadership, HealthCheck {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ Switchover
+
+    /** Set while this Leader hands over: {@link #act} leaves the released key and the demotion to the handover. */
+    private volatile String handingOverTo;
+    /** While true, /health/leader stays 200 without the key: the relay still serves what the balancer sends. */
+    private volatile boolean keepRoute;
+    private final Object switching = new Object();
+    /** Writes admitted before the hold must finish within this. */
+    static final long DRAIN_MILLIS = 2000;
+    /** The Standby must have replayed the last write within this. */
+    static final long CATCH_UP_MILLIS = 3000;
+    /** After the new Leader answers, how long this node still answers /health/leader: the balancer checks every
+     * 500 ms and routes after one good answer, so by then it has found the new Leader (no gap with no server). */
+    static final long ROUTE_GRACE_MILLIS = 1500;
+    /** The relay ends once nothing came for this long (each relayed answer closes its connection)... */
+    static final long QUIET_MILLIS = 2000;
+    /** ...or after this at most. */
+    static final long DRAIN_RELAY_MILLIS = 15_000;
+
+    @Override
+    public Map<String, Object> switchover(String requested, long timeoutMillis) {
+        synchronized (switching) {
+            long t0 = System.nanoTime();
+            String target = requested == null || requested.isBlank() ? syncStandbyName() : requested.trim();
+            Map<String, Object> member = refusal(target);
+            String[] api = hostPort(member.get("api"), "api");
+            String[] healthAt = hostPort(member.get("health"), "health");
+            WriteHandover h = handover;
+            long fromEpoch = lease.epoch();
+            h.prepare(api[0], Integer.parseInt(api[1]));
+            long holdStart = System.nanoTime();
+            if (!h.hold(DRAIN_MILLIS)) {
+                h.resume();
+                throw new IllegalStateException("writes still running after " + DRAIN_MILLIS + " ms; nothing changed, "
+                        + node.name() + " still leads");
+            }
+            try {
+                awaitCatchUp(Candidate.applicationName(target));
+            } catch (RuntimeException e) {
+                h.resume();
+                throw e;
+            }
+            handingOverTo = target;
+            keepRoute = true;
+            try {
+                // Released on the election thread: a tick can't retake it in between (act() sees handingOverTo).
+                loop.submit(() -> lease.release(true)).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                keepRoute = false;
+                handingOverTo = null;
+                h.resume();
+                throw new IllegalStateException("the leader key could not be released (" + e.getMessage() + "); "
+                        + "writes resume here", e);
+            }
+            LOG.info("switchover: node {} released the leadership (epoch {}) for {}", node.name(), fromEpoch, target);
+            if (!awaitLeader(healthAt[0], Integer.parseInt(healthAt[1]), timeoutMillis)) {
+                // The key can't be taken back (the Standby's txn named it the last Leader, or will): this node
+                // stops here as any replaced Leader does; held writes meet the leader gate (503 not_leader).
+                keepRoute = false;
+                handingOverTo = null;
+                h.resume();
+                loop.execute(this::tick);
+                throw new IllegalStateException(target + " did not answer as Leader within " + timeoutMillis
+                        + " ms; " + node.name() + " no longer holds the leadership: the cluster elects as after a "
+                        + "failure");
+            }
+            h.forward();
+            long pause = (System.nanoTime() - holdStart) / 1_000_000;
+            LOG.info("switchover: {} leads; writes were held {} ms; node {} relays to it while the balancer moves",
+                    target, pause, node.name());
+            sleep(ROUTE_GRACE_MILLIS);
+            keepRoute = false;
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_RELAY_MILLIS);
+            while (System.nanoTime() < until && (h.forwarding() > 0
+                    || System.nanoTime() - Math.max(h.lastForwardNanos(), holdStart) < QUIET_MILLIS * 1_000_000L)) {
+                sleep(100);
+            }
+            Promoter p = promoter;
+            try {
+                if (p != null) {
+                    p.demoteToStandby();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("switchover: node {} could not demote itself: {}", node.name(), e.getMessage());
+            }
+            h.resume();
+            handingOverTo = null;
+            loop.execute(this::tick); // now a replaced Leader: it rejoins as a Standby
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("from", node.name());
+            out.put("to", target);
+            out.put("from_epoch", fromEpoch);
+            out.put("write_pause_ms", pause);
+            out.put("total_ms", (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("switchover: done {}", out);
+            return out;
+        }
+    }
+
+    private String syncStandbyName() {
+        String sync = recordedSync;
+        return members.keySet().stream().filter(n -> Candidate.applicationName(n).equals(sync)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("etcd records no synchronous Standby among the members "
+                        + "(" + sync + "): nobody can take over without losing a write"));
+    }
+
+    /** @return the target's member record when the move is safe; throws saying why not */
+    private Map<String, Object> refusal(String target) {
+        if (!lease.holds() || handingOverTo != null) {
+            throw new IllegalStateException("node " + node.name() + " does not hold the leadership"
+                    + leader().filter(n -> !n.equals(node.name())).map(n -> " (" + n + " does)").orElse("")
+                    + ": run the switchover on the Leader");
+        }
+        if (target.equals(node.name())) {
+            throw new IllegalStateException("node " + target + " already leads");
+        }
+        Map<String, Object> m = members.get(target);
+        if (m == null) {
+            throw new IllegalStateException("no member named " + target + " in the cluster (members: "
+                    + members.keySet() + ")");
+        }
+        if (!Candidate.applicationName(target).equals(recordedSync)) {
+            throw new IllegalStateException(target + " is not the synchronous Standby etcd records ("
+                    + recordedSync + "): only that one holds every acknowledged write; switch over to it");
+        }
+        if (!"standby".equals(m.get("role")) || !Boolean.TRUE.equals(m.get("healthy"))
+                || !Boolean.TRUE.equals(m.get("in_recovery"))) {
+            throw new IllegalStateException(target + " is not a healthy streaming Standby (" + m + ")");
+        }
+        if (!Boolean.TRUE.equals(m.get("keys_unlocked"))) {
+            throw new IllegalStateException(target + " has its keys locked: a locked node never leads");
+        }
+        if (handover == null || promoter == null) {
+            throw new IllegalStateException("node " + node.name() + " lacks the REST handover or the promoter");
+        }
+        return m;
+    }
+
+    private static String[] hostPort(Object value, String what) {
+        String v = value == null ? "" : value.toString();
+        int colon = v.lastIndexOf(':');
+        if (colon < 1 || !v.substring(colon + 1).matches("[0-9]{1,5}")) {
+            throw new IllegalStateException("the target publishes no " + what + " address (its election "
+                    + "configuration lacks advertise." + what + ")");
+        }
+        return new String[] {v.substring(0, colon), v.substring(colon + 1)};
+    }
+
+    /** Waits until the Standby has replayed everything this Leader wrote (the held writes can't add more). */
+    private void awaitCatchUp(String applicationName) {
+        Database db = database;
+        if (db == null) {
+            throw new IllegalStateException("the database is not available here");
+        }
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CATCH_UP_MILLIS);
+        try (Connection c = db.dataSource().getConnection()) {
+            String lsn;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()")) {
+                rs.next();
+                lsn = rs.getString(1);
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT replay_lsn >= ?::pg_lsn FROM "
+                    + "pg_stat_replication WHERE application_name = ?")) {
+                ps.setString(1, lsn);
+                ps.setString(2, applicationName);
+                while (true) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next() && rs.getBoolean(1)) {
+                            return;
+                        }
+                    }
+                    if (System.nanoTime() > until) {
+                        throw new IllegalStateException(applicationName + " had not replayed " + lsn + " after "
+                                + CATCH_UP_MILLIS + " ms; nothing changed, writes resume");
+                    }
+                    sleep(20);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not read the Standby's position: " + e.getMessage(), e);
+        }
+    }
+
+    /** Polls the new Leader's /health/leader on its health port. */
+    private static boolean awaitLeader(String host, int port, long timeoutMillis) {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (System.nanoTime() < until) {
+            try {
+                java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL("http", host, port,
+                        "/health/leader").openConnection();
+                c.setConnectTimeout(500);
+                c.setReadTimeout(1000);
+                int code = c.getResponseCode();
+                c.disconnect();
+                if (code == 200) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // not up yet
+            }
+            sleep(20);
+        }
+        return false;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ HealthCheck
 
     @Override
@@ -587,10 +824,14 @@ public class Election implements Leadership, HealthCheck {
         Map<String, Object> m = new LinkedHashMap<>();
         boolean holds = lease.holds();
         m.put("holds_leadership", holds);
+        // The load balancer keeps routing here while a switchover still relays (architecture 76).
+        m.put("routes_here", holds || keepRoute);
         m.put("leader", leaderName);
         m.put("epoch", lease.epoch());
         m.put("synchronous_standby", recordedSync);
         m.put("members", members.keySet());
+        m.put("lease_renewals", lease.renewals());
+        m.put("lease_renewal_failures", lease.renewalFailures());
         long sinceContact = (System.nanoTime() - lastContactNanos) / 1_000_000;
         boolean reachable = error == null && lastContactNanos != 0 && sinceContact < 3 * ttl * 1000;
         m.put("etcd", reachable ? "reachable" : "unreachable: " + error);

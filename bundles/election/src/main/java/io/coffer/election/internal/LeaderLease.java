@@ -36,6 +36,8 @@ final class LeaderLease {
     private volatile boolean gone;
     private volatile boolean failing;
     private volatile Runnable onGone = () -> { };
+    private final java.util.concurrent.atomic.AtomicLong renewals = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param ttlSeconds the lease TTL
@@ -91,6 +93,7 @@ final class LeaderLease {
         try {
             long ttl = etcd.keepAliveOnce(lease, Math.max(100, ttlMs / 3));
             if (ttl <= 0) {
+                failures.incrementAndGet();
                 gone = true;
                 LOG.warn("the leader lease is gone (expired or revoked): this node no longer leads");
                 stopRenewing();
@@ -98,11 +101,13 @@ final class LeaderLease {
                 return;
             }
             validUntil = sent + (Math.min(ttl * 1000, ttlMs) - marginMs) * 1_000_000;
+            renewals.incrementAndGet();
             if (failing) {
                 failing = false;
                 LOG.info("leader lease renewed again; the lease never lapsed, so this node still leads");
             }
         } catch (RuntimeException e) {
+            failures.incrementAndGet();
             if (!failing) {
                 failing = true;
                 LOG.warn("leader lease renewal failed ({}); writes stop {} ms after the last renewal unless one "
@@ -130,6 +135,16 @@ final class LeaderLease {
                 LOG.info("leader lease not revoked ({}): the key lapses within its TTL", e.getMessage());
             }
         }
+    }
+
+    /** @return leader lease renewals etcd acknowledged since start */
+    long renewals() {
+        return renewals.get();
+    }
+
+    /** @return leader lease renewals that failed (no answer, or the lease gone) since start */
+    long renewalFailures() {
+        return failures.get();
     }
 
     void close() {

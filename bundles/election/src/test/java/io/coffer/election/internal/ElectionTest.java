@@ -122,6 +122,16 @@ public class ElectionTest {
             }
 
             @Override
+            public String advertise_api() {
+                return "127.0.0.1:2";
+            }
+
+            @Override
+            public String advertise_health() {
+                return "127.0.0.1:3";
+            }
+
+            @Override
             public int ttl_seconds() {
                 return ttl;
             }

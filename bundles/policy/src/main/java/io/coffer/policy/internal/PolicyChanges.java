@@ -26,12 +26,16 @@ final class PolicyChanges {
     private PolicyChanges() {
     }
 
-    /** Turns the change log on for the rest of this transaction. */
+    /**
+     * Turns the change log on for the rest of this transaction. The table lives only as long as the transaction: a
+     * session that kept one would drop it when the connection closes, in a commit of its own that waits for the
+     * synchronous Standby, and a replaced Leader's backend would then hang at exit.
+     */
     static void begin(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TEMP TABLE IF NOT EXISTS policy_changes (n BIGSERIAL, tbl TEXT NOT NULL, "
                     + "op TEXT NOT NULL, role_id TEXT, resource_id TEXT, member_id TEXT, privilege TEXT, name TEXT, "
-                    + "ownership BOOLEAN) ON COMMIT DELETE ROWS");
+                    + "ownership BOOLEAN) ON COMMIT DROP");
             s.execute("SET LOCAL coffer.policy_log = 'on'");
         }
     }

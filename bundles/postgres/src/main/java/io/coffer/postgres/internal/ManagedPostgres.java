@@ -230,7 +230,7 @@ public class ManagedPostgres implements HealthCheck, Rejoin {
         }
         state = "rejoining";
         LOG.warn("rejoining {}:{} as {}: stopping PostgreSQL to rewind it", host, upstreamPort, applicationName);
-        c.stop(Duration.ofSeconds(config.start_timeout_seconds()));
+        c.stopForRewind(Duration.ofSeconds(10));
         String how = "rewound";
         if (!c.rewind(host, upstreamPort, applicationName)) {
             how = "reseeded";

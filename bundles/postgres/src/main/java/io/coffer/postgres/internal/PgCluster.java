@@ -352,6 +352,30 @@ final class PgCluster {
         LOG.info("stopped PostgreSQL in {}", data);
     }
 
+    /**
+     * Stops a database about to be rewound: fast first, immediate when that hangs. A replaced Leader's backend can
+     * hang at exit in a commit waiting for a synchronous Standby that now leads elsewhere (PostgreSQL clears the
+     * termination request before the exit's own commit); its WAL is rewound away anyway, and pg_rewind completes
+     * crash recovery itself before it rewinds.
+     */
+    void stopForRewind(Duration fastTimeout) throws IOException, InterruptedException {
+        if (livePostmaster().isEmpty()) {
+            return;
+        }
+        OsCommand.Result r = os.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", data.toString(), "-m",
+                "fast", "-w", "-t", Long.toString(fastTimeout.getSeconds()), "stop"), fastTimeout.plusSeconds(10));
+        if (!r.ok() && livePostmaster().isPresent()) {
+            LOG.warn("PostgreSQL in {} did not stop in {} s (a backend waiting on a synchronous Standby that left); "
+                    + "stopping it immediately before the rewind", data, fastTimeout.getSeconds());
+            r = os.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w",
+                    "-t", "30", "stop"), Duration.ofSeconds(40));
+            if (!r.ok() && livePostmaster().isPresent()) {
+                throw new IllegalStateException("PostgreSQL did not stop (" + r.exit + "): " + tail(r.output));
+            }
+        }
+        LOG.info("stopped PostgreSQL in {} for a rewind", data);
+    }
+
     /** A DataSource over loopback TCP with scram; the pool and admin tasks use it. */
     PGSimpleDataSource dataSource(String user, String database) throws IOException {
         PGSimpleDataSource ds = new PGSimpleDataSource();

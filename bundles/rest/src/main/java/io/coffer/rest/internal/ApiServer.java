@@ -43,10 +43,13 @@ public class ApiServer {
     private final HealthService health;
     private final NodeIdentity node;
     private final ClientIps clientIps;
+    private final Handover handover;
     private Bus bus;
     private Server server;
     /** The wrapper counting this server's requests, undone before the server is destroyed. */
     private RequestMetrics counted;
+    /** CXF's own observer of the destination, given back before the server is destroyed. */
+    private org.apache.cxf.transport.MessageObserver original;
     private boolean active;
     // Optional, dynamic: a node keeps serving health while these come and go; the filters read them per request.
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -72,8 +75,10 @@ public class ApiServer {
     private volatile io.coffer.api.metrics.Metrics metrics;
 
     @Activate
-    public ApiServer(@Reference HealthService health, @Reference NodeIdentity node, @Reference ClientIps clientIps) {
+    public ApiServer(@Reference HealthService health, @Reference NodeIdentity node, @Reference ClientIps clientIps,
+            @Reference Handover handover) {
         this.health = health;
+        this.handover = handover;
         this.node = node;
         this.clientIps = clientIps;
     }
@@ -155,12 +160,16 @@ public class ApiServer {
         LOG.info("API application published at / with {} resource classes", classes.size());
     }
 
-    /** Every request to {@code s} is reported to {@link #metrics} once answered (see {@link RequestMetrics}). */
+    /**
+     * Every request to {@code s} is reported to {@link #metrics} once answered (see {@link RequestMetrics}), and
+     * passes the switchover's gate ({@link Handover}) before anything else sees it.
+     */
     private void count(Server s) {
         org.apache.cxf.transport.Destination d = s.getDestination();
         List<org.apache.cxf.jaxrs.model.ClassResourceInfo> resources =
                 ((org.apache.cxf.jaxrs.JAXRSServiceImpl) s.getEndpoint().getService()).getClassResourceInfos();
-        counted = new RequestMetrics(d.getMessageObserver(), resources, () -> metrics);
+        original = d.getMessageObserver();
+        counted = new RequestMetrics(handover.wrap(original), resources, () -> metrics);
         d.setMessageObserver(counted);
     }
 
@@ -168,7 +177,7 @@ public class ApiServer {
         if (server != null) {
             // Give CXF back its own observer, so its shutdown finds what it installed.
             if (counted != null && server.getDestination().getMessageObserver() == counted) {
-                server.getDestination().setMessageObserver(counted.inner);
+                server.getDestination().setMessageObserver(original);
             }
             counted = null;
             server.destroy();

@@ -44,10 +44,12 @@ final class HealthRoutes {
             case "/health/leader": {
                 HealthReport r = health.report();
                 // Standalone and manual-failover clusters: the healthy node whose role is leader. In an
-                // auto-failover cluster election's check says whether this node holds the etcd leader key.
+                // auto-failover cluster election's check says whether this node holds the etcd leader key, or still
+                // relays to the Leader it handed over to (switchover: the balancer must never find no Leader).
                 ComponentHealth election = r.components().get("election");
                 boolean ok = r.ok() && r.role() == NodeRole.LEADER
-                        && (election == null || Boolean.TRUE.equals(election.details().get("holds_leadership")));
+                        && (election == null || Boolean.TRUE.equals(election.details().get("routes_here"))
+                            || Boolean.TRUE.equals(election.details().get("holds_leadership")));
                 return Optional.of(new Answer(ok ? 200 : UNHEALTHY, r.toMap()));
             }
             case "/health/replica": {
