@@ -6,14 +6,16 @@
 #   2. --rounds (default 5) times: kill -9 of the Leader (JVM and PostgreSQL); time until a write is acknowledged
 #      through the load balancer by another node; the watchdog restarts the old Leader, which must rejoin;
 #   3. --isolations (default 2) times: the Leader cut off etcd (cluster isolate), the same measure, then healed;
-#   4. the audit stream down for --audit-outage seconds (default 60; the load balancer's audit frontend in
+#   4. --switchovers (default 3) times: cluster switchover under the same load: not one write through the load
+#      balancer may fail; the write pause each prints (target 2 s);
+#   5. the audit stream down for --audit-outage seconds (default 60; the load balancer's audit frontend in
 #      maintenance) with the Leader killed in the middle: afterwards every node's audit files and the Leader's table
 #      hold the same events (ids compared: none lost, none twice).
 # Then: every acknowledged write is still there (each variable holds its last acknowledged value or a later one),
 # epochs never overlap (one node per epoch, epochs grow in acknowledgement order), the Follower's failed reads.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-ROUNDS=5 MINUTES=10 OFF=20500 ISOLATIONS=2 OUTAGE=60
+ROUNDS=5 MINUTES=10 OFF=20500 ISOLATIONS=2 OUTAGE=60 SWITCHOVERS=3
 while (( $# )); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift ;;
@@ -21,7 +23,8 @@ while (( $# )); do
     --port-offset) OFF="$2"; shift ;;
     --isolations) ISOLATIONS="$2"; shift ;;
     --audit-outage) OUTAGE="$2"; shift ;;
-    *) echo "usage: ./coffer chaos [--rounds N] [--minutes M] [--isolations N] [--audit-outage SECONDS] [--port-offset N]" >&2; exit 2 ;;
+    --switchovers) SWITCHOVERS="$2"; shift ;;
+    *) echo "usage: ./coffer chaos [--rounds N] [--minutes M] [--isolations N] [--switchovers N] [--audit-outage SECONDS] [--port-offset N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -99,6 +102,21 @@ for r in $(seq 1 "$ISOLATIONS"); do
   echo "chaos: isolation $r: $L healed, streaming as a Standby" >&2
   sleep 10
 done
+SW_PAUSES=() SW_FAILED=0
+for r in $(seq 1 "$SWITCHOVERS"); do
+  L="$(leader)"; [[ -n "$L" ]] || { echo "chaos: no Leader before switchover $r" >&2; break; }
+  T0=$(date +%s.%N)
+  out="$("$ROOT/coffer" cluster switchover --dir "$B" 2>&1)"
+  p="$(grep -o 'writes paused [0-9]*' <<<"$out" | grep -o '[0-9]*$')"
+  SW_PAUSES+=("${p:-60000}")
+  sleep 5
+  f="$(awk -v a="$T0" -v b="$(date +%s.%N)" '$1 >= a && $1 <= b' "$B/failed.log" 2>/dev/null | wc -l)"
+  SW_FAILED=$((SW_FAILED + f))
+  echo "chaos: switchover $r: $L -> $(leader): $(grep '^switchover:' <<<"$out" || echo "$out" | tail -1); writes through the load balancer that failed: $f" >&2
+  rejoined "$L"
+  echo "chaos: switchover $r: $L streaming as a Standby" >&2
+  sleep 10
+done
 # The audit stream away for OUTAGE s, the Leader killed in the middle: every node spools in its files meanwhile.
 lb_audit() {  # lb_audit STATE: every leader_audit server to STATE (maint|ready) on the load balancer's admin socket
   python3 - "$B/lb/admin.sock" "$1" <<'PY'
@@ -138,6 +156,8 @@ sorted="$(printf '%s\n' "${TIMES[@]}" | sort -n)"
 MEDIAN="$(sed -n "$(( (${#TIMES[@]} + 1) / 2 ))p" <<<"$sorted")"; WORST="$(tail -1 <<<"$sorted")"
 READS="$(cat "$B/reader.json" 2>/dev/null)"
 ISO_SORTED="$(printf '%s\n' "${ISO_TIMES[@]}" | sort -n)"
+SW_SORTED="$(printf '%s\n' "${SW_PAUSES[@]}" | sort -n)"
+SW_MEDIAN="$(sed -n "$(( (${#SW_PAUSES[@]} + 1) / 2 ))p" <<<"$SW_SORTED")"
 # Every node's audit chain at the Leader: wait for the spools to drain, then compare ids.
 LP=""; case "$L" in n1) LP=$((OFF + 5433)) ;; n2) LP=$((OFF + 10 + 5433)) ;; n3) LP=$((OFF + 20 + 5433)) ;; esac
 AUDIT_OK=1
@@ -146,13 +166,15 @@ for _ in $(seq 1 60); do
   sleep 5
 done
 sed 's/^/chaos: audit /' "$B/audit.txt" >&2
-echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); after isolation: ${ISO_TIMES[*]:-none} ms; acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
+echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); after isolation: ${ISO_TIMES[*]:-none} ms; switchover write pauses: ${SW_PAUSES[*]:-none} ms (median ${SW_MEDIAN:-?}), failed writes in them: $SW_FAILED; acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
 check "failover median <= 5000 ms" bash -c '(( ${1:-99999} <= 5000 ))' _ "$MEDIAN"
 check "failover worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$WORST"
 check "0 acknowledged writes lost" test "$LOST" -eq 0
 check "0 overlapping epochs" test "$OVERLAP" -eq 0
 check "0 false failovers in the loaded run" test "$FALSE_FAILOVERS" -eq 0
 (( ISOLATIONS == 0 )) || check "failover after isolation worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$(tail -1 <<<"$ISO_SORTED")"
+(( SWITCHOVERS == 0 )) || check "no write through the load balancer failed during the switchovers" test "$SW_FAILED" -eq 0
+(( SWITCHOVERS == 0 )) || check "switchover write pause median <= 2000 ms" bash -c '(( ${1:-99999} <= 2000 ))' _ "$SW_MEDIAN"
 check "every node's audit events are at the Leader, none lost or twice" test "$AUDIT_OK" -eq 0
 check "the Follower served every read" python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["failed"] == 0 else 1)' "$B/reader.json"
 summary chaos

@@ -36,6 +36,7 @@ def call(c, url, method, path, body=None):
 
 def writer():
     log = open(os.path.join(out_dir, "acked.log"), "a", buffering=1)
+    flog = open(os.path.join(out_dir, "failed.log"), "a", buffering=1)
     c, i, errors = None, 0, 0
     while not os.path.exists(stop_file):
         i += 1
@@ -46,6 +47,7 @@ def writer():
                                                r.getheader("X-Coffer-Node")))
             continue
         errors += 1
+        flog.write("%.3f %s\n" % (time.time(), r.status if r is not None else "none"))
         if c:
             c.close()
         c = None

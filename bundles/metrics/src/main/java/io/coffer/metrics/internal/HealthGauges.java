@@ -134,6 +134,10 @@ final class HealthGauges implements MultiCollector {
             out.add(gauge("coffer_election_members", "Cluster members registered in etcd",
                     ((Collection<?>) d.get("members")).size()));
         }
+        add(out, "coffer_election_lease_renewals", "Leader lease renewals etcd acknowledged since start",
+                d.get("lease_renewals"), true);
+        add(out, "coffer_election_lease_renewal_failures", "Leader lease renewals that failed (no answer in time, "
+                + "or the lease gone) since start", d.get("lease_renewal_failures"), true);
     }
 
     private static void audit(ComponentHealth c, List<MetricSnapshot> out) {

@@ -125,8 +125,18 @@ public class PrometheusMetricsTest {
         primary.put("replicas", List.of(
                 Map.of("name", "standby_b", "sync_state", "sync", "lag_seconds", 0.2, "lag_bytes", 100L),
                 Map.of("name", "follower_f", "sync_state", "async", "lag_seconds", 3.0, "lag_bytes", 9000L)));
-        checks = new LinkedHashMap<>(Map.of("replication", ComponentHealth.ok(primary)));
+        Map<String, Object> election = new LinkedHashMap<>();
+        election.put("holds_leadership", true);
+        election.put("epoch", 42L);
+        election.put("etcd", "reachable");
+        election.put("lease_renewals", 17L);
+        election.put("lease_renewal_failures", 2L);
+        checks = new LinkedHashMap<>(Map.of("replication", ComponentHealth.ok(primary), "election",
+                ComponentHealth.ok(election)));
         s = scrape();
+        assertEquals(17.0, s.get("coffer_election_lease_renewals_total"), 0);
+        assertEquals(2.0, s.get("coffer_election_lease_renewal_failures_total"), 0);
+        assertEquals(1.0, s.get("coffer_election_holds_leadership"), 0);
         assertEquals(3.0, s.get("coffer_replication_replica_lag_seconds{replica=\"follower_f\"}"), 0);
         assertEquals(9000.0, s.get("coffer_replication_replica_lag_bytes{replica=\"follower_f\"}"), 0);
         assertEquals(1.0, s.get("coffer_replication_replica_synchronous{replica=\"standby_b\"}"), 0);
