@@ -105,6 +105,13 @@ echo "  (lag $AFTERLAG s after resume)" >&2
 check "the lag gauge fell back under 3 s after replay resumed" lt "$AFTERLAG" 3
 check "the Leader's per-replica lag gauge names the Follower" grep -q '^coffer_replication_replica_lag_bytes{replica="' <<<"$(scrape $LH)"
 
+# The web console on this Follower (saves the console test a node start): read-only, no write offered, a write
+# through it answered 405.
+FPORT="$(sed -n 's/^org.osgi.service.http.port.secure[[:space:]]*=[[:space:]]*//p' "$F/etc/org.ops4j.pax.web.cfg" | tr -d '[:space:]')"
+COFFER_URL="$COFFER_URL" COFFER_CA="$COFFER_CA" COFFER_ACCOUNT="$COFFER_ACCOUNT" COFFER_LOGIN="$COFFER_LOGIN" \
+  COFFER_API_KEY="$COFFER_API_KEY" CONSOLE_TARGET_URL="https://127.0.0.1:$FPORT" bash "$ROOT/tests/console.sh" --reuse
+check "the web console works read-only on the Follower (tests/console.sh --reuse)" test $? -eq 0
+
 "$ROOT/coffer" stop --dir "$F" >/dev/null 2>&1
 "$ROOT/coffer" stop --dir "$L" >/dev/null 2>&1
 check "nothing is left running in the Leader's folder" no_procs_in "$L"
