@@ -265,9 +265,13 @@ public class Election implements Leadership, HealthCheck {
     synchronized void tick() {
         try {
             DbState db = dbState();
-            publishMember(db);
             Optional<KeyValue> leaderKv = etcd.get(keys.leader());
             recordedSync = etcd.get(keys.sync()).map(kv -> Etcd.text(kv.getValue())).orElse(null);
+            Map<String, Object> leader = leaderKv.map(kv -> safeRead(Etcd.text(kv.getValue()))).orElse(null);
+            leaderName = leader == null ? null : String.valueOf(leader.get("name"));
+            // Acting comes first: a vacant key is taken before this member's own bookkeeping (failover time).
+            act(db, leaderKv.orElse(null), leader);
+            publishMember(db);
             Map<String, Map<String, Object>> m = new TreeMap<>();
             for (KeyValue kv : etcd.list(keys.members())) {
                 String k = Etcd.text(kv.getKey());
@@ -280,9 +284,6 @@ public class Election implements Leadership, HealthCheck {
             members = Collections.unmodifiableMap(m);
             lastContactNanos = System.nanoTime();
             error = null;
-            Map<String, Object> leader = leaderKv.map(kv -> safeRead(Etcd.text(kv.getValue()))).orElse(null);
-            leaderName = leader == null ? null : String.valueOf(leader.get("name"));
-            act(db, leaderKv.orElse(null), leader);
         } catch (RuntimeException e) {
             if (error == null || !error.equals(e.getMessage())) {
                 LOG.warn("election: {}", e.getMessage());

@@ -137,13 +137,22 @@ public class Replication implements ReplicationStrategy, HealthCheck {
         }
         int timeout = Math.max(1, config.promote_timeout_seconds());
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + timeout + ")")) {
-                if (!rs.next() || !rs.getBoolean(1)) {
+            // Not pg_promote's own wait, which looks every 100 ms: the failover time is counted in these.
+            st.execute("SELECT pg_promote(false)");
+            long until = System.nanoTime() + timeout * 1_000_000_000L;
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        break;
+                    }
+                }
+                if (System.nanoTime() > until) {
                     throw new IllegalStateException("PostgreSQL did not leave recovery within " + timeout + " s");
                 }
+                Thread.sleep(10);
             }
-            // A CHECKPOINT records the new timeline, so pg_rewind against this node sees the divergence.
-            st.execute("CHECKPOINT");
+            checkpointSoon();
             // The copy may carry the old Leader's choice of synchronous Standby (a file, not replicated state);
             // start clean: the first Standby that streams from this node is named again.
             st.execute("ALTER SYSTEM SET synchronous_standby_names = ''");
@@ -152,8 +161,29 @@ public class Replication implements ReplicationStrategy, HealthCheck {
             LOG.info("promoted node {}: its database is writable on a new timeline", node.name());
         } catch (SQLException e) {
             throw new IllegalStateException("promotion failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("promotion interrupted", e);
         }
         tick();
+    }
+
+    /**
+     * A CHECKPOINT records the new timeline in the control file, so pg_rewind against this node sees the divergence.
+     * Promotion already requested one; this waits for it off the failover's path (a replaced Leader rejoins seconds
+     * later at the earliest: it is restarted, or demoted after its relay or lease).
+     */
+    private void checkpointSoon() {
+        Thread t = new Thread(() -> {
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+                st.execute("CHECKPOINT");
+            } catch (SQLException e) {
+                LOG.warn("the checkpoint after promotion failed ({}); the next one records the new timeline",
+                        e.getMessage());
+            }
+        }, "coffer-promotion-checkpoint");
+        t.setDaemon(true);
+        t.start();
     }
 
     @Override
