@@ -67,7 +67,7 @@ final class Primary {
         }
         String named = synchronousName(c);
         if (config.synchronous()) {
-            if (named != null && leadership != null) {
+            if (named != null && !PENDING.equals(named) && leadership != null) {
                 // Named before election ran (or before this node led): make sure etcd knows it.
                 leadership.recordSynchronous(named);
             }
@@ -115,7 +115,7 @@ final class Primary {
                 }
             }
         }
-        if (named == null) {
+        if (named == null || PENDING.equals(named)) {
             if (!standbys.isEmpty()) {
                 String first = (String) standbys.get(0).get("name");
                 if (!recorded(leadership, first)) {
@@ -177,6 +177,13 @@ final class Primary {
         LOG.warn("{} not named the synchronous Standby: etcd could not record it first", applicationName);
         return false;
     }
+
+    /**
+     * The name a freshly promoted Leader of an auto-failover cluster waits for until it names a real Standby: no
+     * Standby streams under it, so its first commits wait instead of being acknowledged on one node only; the first
+     * Standby streaming replaces it at once (whatever those commits wait for, it then holds).
+     */
+    static final String PENDING = "standby_pending_promotion";
 
     private static String synchronousName(Connection c) throws SQLException {
         try (Statement st = c.createStatement();

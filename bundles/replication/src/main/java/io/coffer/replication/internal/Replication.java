@@ -154,8 +154,12 @@ public class Replication implements ReplicationStrategy, HealthCheck {
             }
             checkpointSoon();
             // The copy may carry the old Leader's choice of synchronous Standby (a file, not replicated state);
-            // start clean: the first Standby that streams from this node is named again.
-            st.execute("ALTER SYSTEM SET synchronous_standby_names = ''");
+            // start clean: the first Standby that streams from this node is named again. In an auto-failover
+            // cluster commits wait meanwhile (Primary.PENDING): acknowledged, a write is on two nodes from the first.
+            // Elsewhere (a manual promotion, perhaps with no other Standby yet) they go on alone until one streams.
+            boolean wait = config.synchronous() && leadership != null;
+            st.execute("ALTER SYSTEM SET synchronous_standby_names = '" + (wait ? "FIRST 1 (\"" + Primary.PENDING
+                    + "\")" : "") + "'");
             st.execute("SELECT pg_reload_conf()");
             inRecovery = false;
             LOG.info("promoted node {}: its database is writable on a new timeline", node.name());

@@ -132,6 +132,16 @@ public class PrimaryTest {
         assertEquals(List.of("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (\"standby_n2\")'"), events);
     }
 
+    /** A freshly promoted Leader's first commits wait for a placeholder; the first Standby streaming replaces it. */
+    @Test
+    public void thePlaceholderOfAFreshPromotionIsReplacedAtOnceAndNeverRecorded() throws Exception {
+        synchronousNames = "FIRST 1 (\"" + Primary.PENDING + "\")";
+        Map<String, Object> s = new Primary(node).tick(database(), config, leadership(true));
+        assertEquals("standby_n2", s.get("synchronous_standby"));
+        assertEquals(List.of("recorded standby_n2",
+                "ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (\"standby_n2\")'"), events);
+    }
+
     @Test
     public void aStandbyNamedBeforeElectionRanIsRecordedToo() throws Exception {
         synchronousNames = "FIRST 1 (\"standby_n2\")";
