@@ -27,6 +27,12 @@ public interface WriteHandover {
     boolean hold(long drainMillis);
 
     /**
+     * Holds reads too (after {@link #hold}): the database is about to stop for the handover, and nothing may be
+     * answered from it or from a cache meanwhile.
+     */
+    void holdAll();
+
+    /**
      * From now on every API request (held writes first) goes to the new Leader's PROXY-protocol listener given to
      * {@link #prepare}, over TLS trusting only the cluster CA, with the client's address in a PROXY v2 header.
      */

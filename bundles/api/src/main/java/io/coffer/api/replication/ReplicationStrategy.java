@@ -42,4 +42,13 @@ public interface ReplicationStrategy {
      * @throws IllegalStateException when this node's role is still {@code leader}, or the rejoin failed
      */
     void rejoin(String host, int port);
+
+    /** @see io.coffer.api.store.Rejoin#quiesce() */
+    default void quiesce() {
+        throw new IllegalStateException("this node's replication can't stop its database for a handover");
+    }
+
+    /** @see io.coffer.api.store.Rejoin#resumeAfterQuiesce() */
+    default void resumeAfterQuiesce() {
+    }
 }

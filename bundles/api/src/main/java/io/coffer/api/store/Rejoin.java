@@ -20,4 +20,20 @@ public interface Rejoin {
      *         and started)
      */
     String rejoin(String host, int port, String applicationName);
+
+    /**
+     * Stops this Leader's database for a switchover (architecture 76): a fast shutdown, whose walsenders wait until
+     * every connected Standby has the last WAL (the shutdown checkpoint), so the Standby that takes over and the
+     * others end at the same point and none diverges. It stays stopped (the watchdog leaves it) until
+     * {@link #rejoin} makes it a replica of the new Leader, or {@link #resumeAfterQuiesce} gives it back.
+     *
+     * @throws IllegalStateException when it could not be stopped cleanly in time (it is then restarted as it was)
+     */
+    default void quiesce() {
+        throw new IllegalStateException("this database can't be stopped for a handover");
+    }
+
+    /** A switchover that stopped the database gave up before another node took over: start it again as it was. */
+    default void resumeAfterQuiesce() {
+    }
 }

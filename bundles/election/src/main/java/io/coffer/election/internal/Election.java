@@ -353,6 +353,13 @@ public class Election implements Leadership, HealthCheck {
             demote(leader.get("name"));
             return;
         }
+        Map<String, Object> after = handedOver;
+        if (after != null && Boolean.TRUE.equals(db.inRecovery)) {
+            handedOver = null;
+        } else if (after != null && role == NodeRole.STANDBY && db.inRecovery == null) {
+            rejoin(leader != null ? leader : after); // stopped by its switchover: it starts as a replica
+            return;
+        }
         if (role == NodeRole.STANDBY && Boolean.TRUE.equals(db.inRecovery) && leader != null) {
             prepare();
             follow(leaderKv.getCreateRevision(), leader);
@@ -602,6 +609,8 @@ public class Election implements Leadership, HealthCheck {
 
     // ------------------------------------------------------------------------------------------ Switchover
 
+    /** The Leader this node handed over to while its database stays stopped: {@link #act} rejoins it. */
+    private volatile Map<String, Object> handedOver;
     /** Set while this Leader hands over: {@link #act} leaves the released key and the demotion to the handover. */
     private volatile String handingOverTo;
     /** While true, /health/leader stays 200 without the key: the relay still serves what the balancer sends. */
@@ -642,7 +651,23 @@ public class Election implements Leadership, HealthCheck {
                 h.resume();
                 throw e;
             }
+            // The database stops before the key goes (as Patroni does): its walsenders hand every connected Standby
+            // the last WAL first, so the new Leader and the others end at the same point and none must rewind
+            // (an asynchronous Standby that received WAL the new Leader lacks would stall its first commits).
+            h.holdAll();
+            ReplicationStrategy rs = replication;
+            try {
+                if (rs == null) {
+                    throw new IllegalStateException("the replication service is not running");
+                }
+                rs.quiesce();
+            } catch (RuntimeException e) {
+                h.resume();
+                throw new IllegalStateException("the database could not be stopped for the handover ("
+                        + e.getMessage() + "); " + node.name() + " still leads", e);
+            }
             handingOverTo = target;
+            handedOver = Map.of("name", target, "postgres", String.valueOf(member.get("postgres")));
             keepRoute = true;
             try {
                 // Released on the election thread: a tick can't retake it in between (act() sees handingOverTo).
@@ -660,6 +685,12 @@ public class Election implements Leadership, HealthCheck {
                 // stops here as any replaced Leader does; held writes meet the leader gate (503 not_leader).
                 keepRoute = false;
                 handingOverTo = null;
+                String holder = etcd.get(keys.leader()).map(kv -> String.valueOf(safeRead(Etcd.text(kv.getValue()))
+                        .get("name"))).orElse(null);
+                if (holder == null || holder.equals(node.name())) {
+                    handedOver = null;
+                    rs.resumeAfterQuiesce(); // nobody took over: this node's database starts again as it was
+                }
                 h.resume();
                 loop.execute(this::tick);
                 throw new IllegalStateException(target + " did not answer as Leader within " + timeoutMillis
@@ -687,7 +718,7 @@ public class Election implements Leadership, HealthCheck {
             }
             h.resume();
             handingOverTo = null;
-            loop.execute(this::tick); // now a replaced Leader: it rejoins as a Standby
+            loop.execute(this::tick); // now a replaced Leader: it rejoins as a Standby (its database is stopped)
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("from", node.name());
             out.put("to", target);

@@ -223,9 +223,47 @@ public class ManagedPostgres implements HealthCheck, Rejoin {
         }
     }
 
+    @Override
+    public void quiesce() {
+        java.util.concurrent.Future<?> f = executor.submit(() -> {
+            PgCluster c = cluster;
+            if (c == null || !"running".equals(state)) {
+                throw new IllegalStateException("PostgreSQL is " + state + ", not running");
+            }
+            state = "handed-over";
+            try {
+                c.stop(Duration.ofSeconds(10));
+            } catch (Exception e) {
+                state = "failed"; // the watchdog starts it again as it was
+                throw e;
+            }
+            LOG.warn("stopped PostgreSQL for a switchover: every connected Standby has its last WAL; it stays "
+                    + "stopped until it rejoins the new Leader");
+            return null;
+        });
+        try {
+            f.get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping PostgreSQL for a switchover");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("PostgreSQL did not stop for the switchover: " + cause.getMessage(), cause);
+        }
+    }
+
+    @Override
+    public void resumeAfterQuiesce() {
+        executor.execute(() -> {
+            if ("handed-over".equals(state)) {
+                state = "failed"; // the watchdog starts it again as it was
+            }
+        });
+    }
+
     private String rejoinNow(String host, int upstreamPort, String applicationName) throws Exception {
         PgCluster c = cluster;
-        if (c == null || !"running".equals(state) && !"failed".equals(state)) {
+        if (c == null || !"running".equals(state) && !"failed".equals(state) && !"handed-over".equals(state)) {
             throw new IllegalStateException("PostgreSQL is " + state + ", not ready to rejoin");
         }
         state = "rejoining";
@@ -262,8 +300,8 @@ public class ManagedPostgres implements HealthCheck, Rejoin {
     /** Restarts a postmaster that died while the node runs (killed, OOM); the pool reconnects by itself. */
     private void monitor() {
         PgCluster c = cluster;
-        if (stopping || c == null) {
-            return;
+        if (stopping || c == null || "handed-over".equals(state)) {
+            return; // stopped on purpose by a switchover: the rejoin starts it
         }
         if (c.livePostmaster().isPresent()) {
             rejoinIfDiverged(c);

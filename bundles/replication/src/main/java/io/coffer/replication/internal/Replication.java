@@ -163,6 +163,9 @@ public class Replication implements ReplicationStrategy, HealthCheck {
             st.execute("SELECT pg_reload_conf()");
             inRecovery = false;
             LOG.info("promoted node {}: its database is writable on a new timeline", node.name());
+            if (wait) {
+                tickUntilNamed(System.nanoTime() + 10_000_000_000L);
+            }
         } catch (SQLException e) {
             throw new IllegalStateException("promotion failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -170,6 +173,20 @@ public class Replication implements ReplicationStrategy, HealthCheck {
             throw new IllegalStateException("promotion interrupted", e);
         }
         tick();
+    }
+
+    /**
+     * While a fresh Leader's commits wait for its first Standby, that one is named as soon as it streams: every 100 ms
+     * instead of every second (for 10 s at most; then the usual tick goes on).
+     */
+    private void tickUntilNamed(long until) {
+        timer.schedule(() -> {
+            tick();
+            Object named = status.get("synchronous_standby");
+            if ((named == null || Primary.PENDING.equals(named)) && !inRecovery && System.nanoTime() < until) {
+                tickUntilNamed(until);
+            }
+        }, 100, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -220,6 +237,23 @@ public class Replication implements ReplicationStrategy, HealthCheck {
      * this node's role is {@code leader}: demotion comes first (election does it; by hand, stop the node's writes).
      * A replica whose timeline diverged from the upstream's rejoins the same way.
      */
+    @Override
+    public void quiesce() {
+        io.coffer.api.store.Rejoin r = rejoin;
+        if (r == null || inRecovery) {
+            throw new IllegalStateException("this node's database is not a Leader's managed database");
+        }
+        r.quiesce();
+    }
+
+    @Override
+    public void resumeAfterQuiesce() {
+        io.coffer.api.store.Rejoin r = rejoin;
+        if (r != null) {
+            r.resumeAfterQuiesce();
+        }
+    }
+
     @Override
     public void rejoin(String host, int port) {
         if (!host.matches("[A-Za-z0-9.:-]{1,253}") || port < 1 || port > 65535) {

@@ -63,7 +63,7 @@ public class Handover implements WriteHandover {
     static final long HOLD_MILLIS = 15_000;
     static final long RELAY_TIMEOUT_SECONDS = 60;
 
-    private enum Mode { SERVING, HOLDING, FORWARDING }
+    private enum Mode { SERVING, HOLDING, HOLDING_ALL, FORWARDING }
 
     private final Object lock = new Object();
     private final AtomicInteger writes = new AtomicInteger();
@@ -116,27 +116,30 @@ public class Handover implements WriteHandover {
             HttpServletResponse response, boolean write) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HOLD_MILLIS);
         while (true) {
-            if (mode == Mode.FORWARDING) {
+            Mode m = mode;
+            if (m == Mode.FORWARDING) {
                 relay(request, response);
                 return;
             }
-            if (!write) {
+            if (!write && m != Mode.HOLDING_ALL) {
                 inner.onMessage(message);
                 return;
             }
-            // Counted before the mode is read again: a hold that finds no write running can't miss this one.
-            writes.incrementAndGet();
-            try {
-                if (mode == Mode.SERVING) {
-                    inner.onMessage(message);
-                    return;
+            if (write) {
+                // Counted before the mode is read again: a hold that finds no write running can't miss this one.
+                writes.incrementAndGet();
+                try {
+                    if (mode == Mode.SERVING) {
+                        inner.onMessage(message);
+                        return;
+                    }
+                } finally {
+                    done();
                 }
-            } finally {
-                done();
             }
             synchronized (lock) {
                 long left;
-                while (mode == Mode.HOLDING && (left = deadline - System.nanoTime()) > 0) {
+                while (holding(mode) && (left = deadline - System.nanoTime()) > 0) {
                     try {
                         lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                     } catch (InterruptedException e) {
@@ -152,7 +155,16 @@ public class Handover implements WriteHandover {
                 inner.onMessage(message);
                 return;
             }
+            if (mode == Mode.HOLDING_ALL) {
+                answer(response, 503, "not_leader", "this node is handing over the leadership and its database is "
+                        + "stopped; retry");
+                return;
+            }
         }
+    }
+
+    private static boolean holding(Mode m) {
+        return m == Mode.HOLDING || m == Mode.HOLDING_ALL;
     }
 
     private void done() {
@@ -179,6 +191,15 @@ public class Handover implements WriteHandover {
             }
         }
         return writes.get() == 0;
+    }
+
+    @Override
+    public void holdAll() {
+        synchronized (lock) {
+            if (mode == Mode.HOLDING) {
+                mode = Mode.HOLDING_ALL;
+            }
+        }
     }
 
     @Override

@@ -47,9 +47,12 @@ final class HealthRoutes {
                 // auto-failover cluster election's check says whether this node holds the etcd leader key, or still
                 // relays to the Leader it handed over to (switchover: the balancer must never find no Leader).
                 ComponentHealth election = r.components().get("election");
-                boolean ok = r.ok() && r.role() == NodeRole.LEADER
-                        && (election == null || Boolean.TRUE.equals(election.details().get("routes_here"))
-                            || Boolean.TRUE.equals(election.details().get("holds_leadership")));
+                boolean handingOver = election != null
+                        && Boolean.TRUE.equals(election.details().get("routes_here"))
+                        && !Boolean.TRUE.equals(election.details().get("holds_leadership"));
+                // Handing over, its database is stopped on purpose: it still answers by relaying (architecture 76).
+                boolean ok = r.role() == NodeRole.LEADER && (handingOver || r.ok()
+                        && (election == null || Boolean.TRUE.equals(election.details().get("holds_leadership"))));
                 return Optional.of(new Answer(ok ? 200 : UNHEALTHY, r.toMap()));
             }
             case "/health/replica": {

@@ -75,6 +75,26 @@ public class HandoverTest {
     }
 
     @Test
+    public void holdingAllHoldsReadsToo() throws Exception {
+        Handover h = new Handover();
+        assertTrue(h.hold(10));
+        h.holdAll();
+        AtomicBoolean read = new AtomicBoolean();
+        Thread reader = new Thread(() -> h.wrap(m -> read.set(true)).onMessage(message("GET",
+                "/secrets/demo/variable/b")));
+        reader.start();
+        Thread.sleep(200);
+        assertFalse("the database is stopping: reads wait too", read.get());
+        // Health is never held: the load balancer must keep seeing this node.
+        AtomicBoolean health = new AtomicBoolean();
+        h.wrap(m -> health.set(true)).onMessage(message("GET", "/health/leader"));
+        assertTrue(health.get());
+        h.resume();
+        reader.join(5000);
+        assertTrue(read.get());
+    }
+
+    @Test
     public void bodiesAreBounded() throws Exception {
         assertArrayEquals(new byte[] {1, 2}, Handover.readBody(request("POST", "/x", new byte[] {1, 2}, 2)));
         assertNull(Handover.readBody(request("POST", "/x", new byte[0], Handover.MAX_BODY + 1L)));
