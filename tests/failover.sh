@@ -40,6 +40,7 @@ export -f election code
 check "n1 holds the leader key and answers /health/leader" eventually 30 bash -c '[[ "$(election "$1" holds_leadership)" == True && "$(code "$1/leader")" == 200 ]]' _ "$NODE_n1_HEALTH_URL"
 check "the Standbys don't" bash -c '[[ "$(code "$1/leader")" == 502 && "$(code "$2/leader")" == 502 ]]' _ "$NODE_n2_HEALTH_URL" "$NODE_n3_HEALTH_URL"
 check "etcd records n2 as the synchronous Standby" eventually 30 bash -c '[[ "$(election "$1" synchronous_standby)" == standby_n2 ]]' _ "$NODE_n1_HEALTH_URL"
+check "each node names the same etcd Raft leader, one of the members" eventually 20 bash -c 'l="$(election "$1" etcd_leader)"; [[ "$l" =~ ^n[123]$ && "$(election "$2" etcd_leader)" == "$l" && "$(election "$3" etcd_leader)" == "$l" ]]' _ "$NODE_n1_HEALTH_URL" "$NODE_n2_HEALTH_URL" "$NODE_n3_HEALTH_URL"
 
 CURL=(curl -s --max-time 20 --cacert "$COFFER_CA")
 TOKEN="$("${CURL[@]}" --data-binary "$COFFER_API_KEY" "$COFFER_URL/authn/demo/admin/authenticate" | base64 -w0)"

@@ -48,6 +48,8 @@ export async function clusterPage({section}) {
       el('dl', {class: 'facts', 'data-test': 'cluster-facts'},
         el('dt', {}, 'Leader key (etcd)'), el('dd', {'data-test': 'etcd-leader'}, e ? (e.leader || 'vacant')
           + ' · epoch ' + fmt(e.epoch, 0) + ' · etcd ' + (e.etcd || '?') : 'no election (standalone or manual failover)'),
+        el('dt', {}, 'etcd Raft leader'), el('dd', {'data-test': 'etcd-raft-leader'},
+          e ? (e.etcd_leader || 'unknown') : '—'),
         el('dt', {}, 'Members'), el('dd', {}, e && e.members ? e.members.join(', ') : '—'),
         el('dt', {}, 'Keys'), el('dd', {'data-test': 'keys'}, s.keys ? s.keys.state : 'unknown'),
         el('dt', {}, 'Checks'), el('dd', {}, Object.entries(s.checks).map(([k, ok]) =>

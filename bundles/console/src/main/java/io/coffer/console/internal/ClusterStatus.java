@@ -65,6 +65,7 @@ final class ClusterStatus {
             e.put("synchronous_standby", election.get("synchronous_standby"));
             e.put("members", election.get("members"));
             e.put("etcd", election.get("etcd"));
+            e.put("etcd_leader", election.get("etcd_leader"));
             out.put("election", e);
         } else {
             out.put("election", null);

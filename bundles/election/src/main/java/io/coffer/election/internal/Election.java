@@ -125,6 +125,10 @@ public class Election implements Leadership, HealthCheck {
     private final String advertisePostgres;
     private final String advertiseApi;
     private final String advertiseHealth;
+    /** This node's own etcd member (the first endpoint), asked who leads the Raft group. */
+    private final String ownEndpoint;
+    private volatile String etcdLeader;
+    private int ticks;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-election");
         t.setDaemon(true);
@@ -166,6 +170,7 @@ public class Election implements Leadership, HealthCheck {
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("io.coffer.election: endpoints is empty");
         }
+        this.ownEndpoint = endpoints.get(0);
         byte[] password = config.password_file().isEmpty() ? new byte[0] : readPassword(config.password_file());
         this.etcd = Etcd.connect(endpoints, config.user(), password, file(config.tls_ca()), file(config.tls_cert()),
                 file(config.tls_key()), Math.max(500, ttl * 1000 / 3));
@@ -284,11 +289,23 @@ public class Election implements Leadership, HealthCheck {
             members = Collections.unmodifiableMap(m);
             lastContactNanos = System.nanoTime();
             error = null;
+            if (ticks++ % 5 == 0) {
+                etcdLeader = raftLeader();
+            }
         } catch (RuntimeException e) {
             if (error == null || !error.equals(e.getMessage())) {
                 LOG.warn("election: {}", e.getMessage());
             }
             error = e.getMessage();
+        }
+    }
+
+    /** Who leads etcd's Raft group (for operators: the console's cluster page), every fifth tick; null if unknown. */
+    private String raftLeader() {
+        try {
+            return etcd.raftLeader(ownEndpoint);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 
@@ -675,9 +692,12 @@ public class Election implements Leadership, HealthCheck {
             } catch (Exception e) {
                 keepRoute = false;
                 handingOverTo = null;
+                handedOver = null;
+                rs.resumeAfterQuiesce();
                 h.resume();
                 throw new IllegalStateException("the leader key could not be released (" + e.getMessage() + "); "
-                        + "writes resume here", e);
+                        + "the database starts again and the cluster goes on as after a failure if the lease lapses",
+                        e);
             }
             LOG.info("switchover: node {} released the leadership (epoch {}) for {}", node.name(), fromEpoch, target);
             if (!awaitLeader(healthAt[0], Integer.parseInt(healthAt[1]), timeoutMillis)) {
@@ -862,6 +882,7 @@ public class Election implements Leadership, HealthCheck {
         m.put("epoch", lease.epoch());
         m.put("synchronous_standby", recordedSync);
         m.put("members", members.keySet());
+        m.put("etcd_leader", etcdLeader);
         m.put("lease_renewals", lease.renewals());
         m.put("lease_renewal_failures", lease.renewalFailures());
         long sinceContact = (System.nanoTime() - lastContactNanos) / 1_000_000;

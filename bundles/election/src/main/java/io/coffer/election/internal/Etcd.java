@@ -150,6 +150,22 @@ final class Etcd implements AutoCloseable {
                 Watch.listener(r -> onChange.run(), t -> onChange.run()));
     }
 
+    /**
+     * @param endpoint one of the client's endpoints (this node's own member)
+     * @return the name of the etcd member leading the Raft group as that member sees it (its id in hex when no
+     *         member by that id is listed)
+     */
+    String raftLeader(String endpoint) {
+        long id = await(client.getMaintenanceClient().statusMember(endpoint), "status").getLeader();
+        for (io.etcd.jetcd.cluster.Member m : await(client.getClusterClient().listMember(), "member list")
+                .getMembers()) {
+            if (m.getId() == id) {
+                return m.getName();
+            }
+        }
+        return Long.toHexString(id);
+    }
+
     @Override
     public void close() {
         client.close();
