@@ -214,6 +214,39 @@ check "... the printed write pause is within 5 s" bash -c 'p="$(grep -o "writes 
 OLD="$NEW"; NEW="$TO"; NEW_OFF=$(( OFF + 10 * (${NEW#n} - 1) ))
 check "the old Leader $OLD rejoins as a Standby streaming from $NEW" eventually 150 streams_from "$(eval echo "\$NODE_${OLD}_HEALTH_URL")" "$((NEW_OFF + 5433))"
 
+# The Leader's PostgreSQL killed alone (architecture 96): the node restarts it within seconds and keeps leading, under
+# the same epoch; writes through the load balancer are acknowledged again within the bound.
+lb_write() {  # lb_write VALUE LIMIT_MS T0: ms from T0 until a write through the load balancer is acknowledged
+  while (( $(date +%s%3N) - $3 < $2 )); do
+    [[ "$(curl -s --max-time 5 --cacert "$COFFER_CA" -D "$H" -o /dev/null -w '%{http_code}' -H "$AUTH" --data-binary "$1" "$COFFER_LB_URL$SECRET_PATH")" == 201 ]] \
+      && { echo $(( $(date +%s%3N) - $3 )); return; }
+    sleep 0.1
+  done
+}
+L="$NEW"; L_HEALTH="$(eval echo "\$NODE_${L}_HEALTH_URL")"
+EPOCH_L="$(election "$L_HEALTH" epoch)"
+T0=$(date +%s%3N)
+"$ROOT/coffer" cluster kill-pg "$L" --dir "$B" >/dev/null 2>&1
+T_BACK="$(lb_write pg-killed 30000 "$T0")"
+echo "failover: kill -9 of the Leader's PostgreSQL -> writes through the load balancer acknowledged again after ${T_BACK:-never} ms" >&2
+check "the Leader $L's PostgreSQL killed alone: writes through the load balancer are acknowledged again within ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= $2 ))' _ "${T_BACK:-}" "$BOUND_MS"
+check "... by $L, which restarted it and kept leading under the same epoch ($EPOCH_L)" bash -c 'grep -qi "^X-Coffer-Node: $2" "$1" && grep -qi "^X-Coffer-Epoch: $3" "$1"' _ "$H" "$L" "$EPOCH_L"
+# ... and when it can't come back (its data directory gone, as with a lost disk): past db.grace.seconds (10 s) the
+# Leader gives the key up to the synchronous Standby and demotes itself; its directory back, it rejoins by itself.
+SYNC_APP="$(election "$L_HEALTH" synchronous_standby)"; TO="n${SYNC_APP##*_n}"
+T0=$(date +%s%3N)
+# Moved first (the running postmaster keeps its working directory), so the node's restart can't win the race.
+mv "$B/$L/pg/data" "$B/$L/pg/data.away" && "$ROOT/coffer" cluster kill-pg "$L" --dir "$B" >/dev/null 2>&1 \
+  || kill -9 "$(head -1 "$B/$L/pg/data.away/postmaster.pid")"
+T_OVER="$(lb_write db-gone 40000 "$T0")"
+echo "failover: the Leader's database unable to restart -> a write through the load balancer acknowledged after ${T_OVER:-never} ms by $(sed -n 's/^X-Coffer-Node: *//Ip' "$H" | tr -d '\r')" >&2
+check "a Leader whose database can't restart gives way: the synchronous Standby $TO acknowledges writes within 10 s + ${BOUND_MS} ms" bash -c '[[ -n "$1" ]] && (( $1 <= 10000 + $2 )) && grep -qi "^X-Coffer-Node: $4" "$3"' _ "${T_OVER:-}" "$BOUND_MS" "$H" "$TO"
+check "... not before the grace (10 s)" bash -c '(( ${1:-0} >= 9000 ))' _ "${T_OVER:-}"
+check "... $L demoted itself" eventually 20 bash -c 'curl -s "$1" | grep -q "\"role\":\"standby\""' _ "$L_HEALTH"
+mv "$B/$L/pg/data.away" "$B/$L/pg/data"
+NEW="$TO"; NEW_OFF=$(( OFF + 10 * (${NEW#n} - 1) ))
+check "... and, its data directory back, rejoins as a Standby streaming from $NEW" eventually 150 streams_from "$L_HEALTH" "$((NEW_OFF + 5433))"
+
 wait "$LOAD_PID"
 # Audit through four leaderships (n1 killed mid-stream, n2 paused and demoted, n3 isolated): every node's chain is in the Leader's
 # table, each event once — the Follower's reads matched by request id.

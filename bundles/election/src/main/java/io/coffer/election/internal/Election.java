@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -115,6 +116,10 @@ public class Election implements Leadership, HealthCheck {
 
         @AttributeDefinition(description = "How often the member key is refreshed and the leader key checked (ms)")
         int refresh_millis() default 1000;
+
+        @AttributeDefinition(description = "Seconds a Leader's database may stay unreachable (the node restarts a "
+                + "dead postmaster meanwhile) before the Leader gives the leadership up to the synchronous Standby")
+        int db_grace_seconds() default 10;
     }
 
     private final NodeIdentity node;
@@ -122,6 +127,10 @@ public class Election implements Leadership, HealthCheck {
     private final Etcd etcd;
     private final LeaderLease lease;
     private final long ttl;
+    private final long dbGraceNanos;
+    /** Whether, and since when, this Leader's database has not answered (see {@link #giveUpIfDatabaseGone}). */
+    private boolean dbDown;
+    private long dbDownSince;
     private final String advertisePostgres;
     private final String advertiseApi;
     private final String advertiseHealth;
@@ -129,6 +138,16 @@ public class Election implements Leadership, HealthCheck {
     private final String ownEndpoint;
     private volatile String etcdLeader;
     private int ticks;
+    /** How long a tick waits for the database's answer (see {@link #dbState}). */
+    static final long DB_PROBE_MILLIS = 2500;
+    private final java.util.concurrent.ExecutorService dbProbe = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "coffer-election-db");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Future<DbState> pendingProbe;
+    /** Set while a switchover has stopped this Leader's database on purpose, until it starts again. */
+    private volatile boolean dbStopped;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "coffer-election");
         t.setDaemon(true);
@@ -162,6 +181,7 @@ public class Election implements Leadership, HealthCheck {
         this.node = node;
         this.keys = new Keys(config.cluster());
         this.ttl = Math.max(2, config.ttl_seconds());
+        this.dbGraceNanos = Math.max(1, config.db_grace_seconds()) * 1_000_000_000L;
         this.advertisePostgres = config.advertise_postgres();
         this.advertiseApi = config.advertise_api();
         this.advertiseHealth = config.advertise_health();
@@ -201,6 +221,7 @@ public class Election implements Leadership, HealthCheck {
 
     @Deactivate
     void deactivate() {
+        dbProbe.shutdownNow();
         loop.shutdownNow();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);
@@ -243,7 +264,36 @@ public class Election implements Leadership, HealthCheck {
         Long timeline;
     }
 
+    /**
+     * What the database says, within {@link #DB_PROBE_MILLIS}: the query runs on a thread of its own, so a database
+     * that is down (the pool then waits seconds for a connection) never holds the election loop, which also
+     * releases the key in a switchover and acts on a vacant key. A probe still running from an earlier tick is
+     * waited for rather than doubled. Unknown while a switchover has stopped the database on purpose.
+     */
     DbState dbState() {
+        if (dbStopped) {
+            return new DbState();
+        }
+        Future<DbState> f = pendingProbe;
+        if (f == null || f.isDone()) {
+            try {
+                f = dbProbe.submit(this::queryDbState);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return new DbState();
+            }
+            pendingProbe = f;
+        }
+        try {
+            return f.get(DB_PROBE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new DbState();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return new DbState(); // unknown: never a reason to promote
+        }
+    }
+
+    private DbState queryDbState() {
         DbState s = new DbState();
         Database db = database;
         if (db == null) {
@@ -345,8 +395,10 @@ public class Election implements Leadership, HealthCheck {
             return; // switchover() neither retakes the key it released nor demotes before its relay drained
         }
         if (leaderKv != null && lease.leaseId() != 0 && leaderKv.getLease() == lease.leaseId()) {
-            return; // our key: LeaderLease renews it (and fences this node when it can't)
+            giveUpIfDatabaseGone(db); // our key: LeaderLease renews it (and fences this node when it can't)
+            return;
         }
+        dbDown = false;
         NodeRole role = node.role();
         if (leaderKv == null) {
             if (role == NodeRole.LEADER && Boolean.FALSE.equals(db.inRecovery)) {
@@ -374,6 +426,7 @@ public class Election implements Leadership, HealthCheck {
         if (after != null && Boolean.TRUE.equals(db.inRecovery)) {
             handedOver = null;
         } else if (after != null && role == NodeRole.STANDBY && db.inRecovery == null) {
+            dbStopped = false; // the rejoin starts it again, as a replica
             rejoin(leader != null ? leader : after); // stopped by its switchover: it starts as a replica
             return;
         }
@@ -383,6 +436,33 @@ public class Election implements Leadership, HealthCheck {
         } else if (role == NodeRole.STANDBY && Boolean.FALSE.equals(db.inRecovery) && leader != null
                 && !node.name().equals(leader.get("name"))) {
             rejoin(leader);
+        }
+    }
+
+    /**
+     * A Leader whose database hasn't answered for {@code db.grace.seconds} gives the key up (Patroni's
+     * master_start_timeout). A postmaster killed under a running node is restarted by the node within seconds, and
+     * meanwhile the cluster keeps its Leader (writes fail, nothing is lost); one that can't come back (its disk, its
+     * data) would otherwise hold the cluster without a writable database for ever. The recorded synchronous Standby
+     * has every acknowledged commit, so handing over costs nothing; this node demotes itself when it sees the new
+     * key, and rejoins once its database runs again.
+     */
+    private void giveUpIfDatabaseGone(DbState db) {
+        if (db.inRecovery != null) {
+            dbDown = false;
+            return;
+        }
+        long now = System.nanoTime();
+        if (!dbDown) {
+            dbDown = true;
+            dbDownSince = now;
+            return;
+        }
+        if (now - dbDownSince >= dbGraceNanos) {
+            LOG.warn("election: node {}'s database has not answered for {} s: giving the leadership up to the "
+                    + "synchronous Standby", node.name(), (now - dbDownSince) / 1_000_000_000L);
+            dbDown = false;
+            lease.release(true);
         }
     }
 
@@ -677,8 +757,10 @@ public class Election implements Leadership, HealthCheck {
                 if (rs == null) {
                     throw new IllegalStateException("the replication service is not running");
                 }
+                dbStopped = true;
                 rs.quiesce();
             } catch (RuntimeException e) {
+                dbStopped = false;
                 h.resume();
                 throw new IllegalStateException("the database could not be stopped for the handover ("
                         + e.getMessage() + "); " + node.name() + " still leads", e);
@@ -693,6 +775,7 @@ public class Election implements Leadership, HealthCheck {
                 keepRoute = false;
                 handingOverTo = null;
                 handedOver = null;
+                dbStopped = false;
                 rs.resumeAfterQuiesce();
                 h.resume();
                 throw new IllegalStateException("the leader key could not be released (" + e.getMessage() + "); "
@@ -709,6 +792,7 @@ public class Election implements Leadership, HealthCheck {
                         .get("name"))).orElse(null);
                 if (holder == null || holder.equals(node.name())) {
                     handedOver = null;
+                    dbStopped = false;
                     rs.resumeAfterQuiesce(); // nobody took over: this node's database starts again as it was
                 }
                 h.resume();

@@ -27,6 +27,8 @@ public class ElectionTest {
     private EtcdProcess etcdProcess;
     private Etcd probe;
     private final List<Election> started = new java.util.ArrayList<>();
+    /** Nodes whose database doesn't answer (dbState() unknown), as when its postmaster died. */
+    private final java.util.Set<String> dbGone = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Before
     public void startEtcd() throws Exception {
@@ -145,6 +147,11 @@ public class ElectionTest {
             public int refresh_millis() {
                 return 300;
             }
+
+            @Override
+            public int db_grace_seconds() {
+                return 2;
+            }
         };
     }
 
@@ -153,6 +160,9 @@ public class ElectionTest {
             @Override
             DbState dbState() {
                 DbState s = new DbState();
+                if (dbGone.contains(node.name)) {
+                    return s;
+                }
                 s.inRecovery = node.role == NodeRole.LEADER ? Boolean.FALSE : inRecovery;
                 s.lsn = "0/1";
                 s.timeline = 1L;
@@ -263,6 +273,37 @@ public class ElectionTest {
         assertFalse(c.holdsLeadership());
         assertFalse("the old Leader does not hold it", a.holdsLeadership());
         assertEquals("b", c.leader().orElse(null));
+    }
+
+    @Test
+    public void aLeaderWhoseDatabaseStaysGoneGivesTheKeyUpToTheSynchronousStandby() throws Exception {
+        Node an = new Node("a", NodeRole.LEADER);
+        Election a = start(an, false, true, promoting(an, new AtomicInteger()));
+        assertTrue(eventually(10_000, a::holdsLeadership));
+        assertTrue(a.recordSynchronous("standby_b"));
+        Node bn = new Node("b", NodeRole.STANDBY);
+        AtomicInteger bPromoted = new AtomicInteger();
+        Election b = start(bn, true, true, promoting(bn, bPromoted));
+        assertTrue(eventually(5_000, () -> b.members().containsKey("b")));
+        long epoch = a.epoch();
+        // Down for less than the grace (2 s here), as while the node restarts its postmaster: nothing changes.
+        dbGone.add("a");
+        Thread.sleep(1000);
+        dbGone.remove("a");
+        Thread.sleep(2500);
+        assertTrue("a short outage keeps the Leader", a.holdsLeadership());
+        assertEquals(epoch, a.epoch());
+        assertEquals(0, bPromoted.get());
+        // Down past the grace: the key goes to the synchronous Standby, and the old Leader demotes itself.
+        long t0 = System.nanoTime();
+        dbGone.add("a");
+        assertTrue("the synchronous Standby took over", eventually(10_000, () -> bPromoted.get() == 1));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("election test: database gone to the Standby's promotion " + ms + " ms (grace 2 s)");
+        assertTrue("not before the grace ran out: " + ms, ms >= 2000);
+        assertFalse(a.holdsLeadership());
+        assertTrue(b.epoch() > epoch);
+        assertTrue("the old Leader demoted itself", eventually(5_000, () -> an.role == NodeRole.STANDBY));
     }
 
     @Test
