@@ -3,19 +3,24 @@
 # A cluster of real processes (Leader, two Standbys with etcd, a Follower, the load balancers, the watchdog) under
 # write load through the cluster load balancer and read load through the follower load balancer:
 #   1. a loaded run of --minutes (default 10) with no fault: the epoch must not change (no false failover);
-#   2. --rounds (default 5) times: kill -9 of the Leader (JVM and PostgreSQL); time until a write is acknowledged
+#   2. --rounds (default 10) times: kill -9 of the Leader (JVM and PostgreSQL); time until a write is acknowledged
 #      through the load balancer by another node; the watchdog restarts the old Leader, which must rejoin;
-#   3. --isolations (default 2) times: the Leader cut off etcd (cluster isolate), the same measure, then healed;
-#   4. --switchovers (default 3) times: cluster switchover under the same load: not one write through the load
+#   3. --pg-kills (default 10) times: kill -9 of the Leader's PostgreSQL alone; time until writes through the load
+#      balancer are acknowledged again (the node restarts its database and keeps leading, or gives the leadership
+#      up if it can't: architecture 96);
+#   4. --pauses (default 10) times: the Leader's JVM stopped (SIGSTOP) until another node acknowledged a write (the
+#      same measure), then resumed: it must demote itself and rejoin;
+#   5. --isolations (default 10) times: the Leader cut off etcd (cluster isolate), the same measure, then healed;
+#   6. --switchovers (default 10) times: cluster switchover under the same load: not one write through the load
 #      balancer may fail; the write pause each prints (target 2 s);
-#   5. the audit stream down for --audit-outage seconds (default 60; the load balancer's audit frontend in
+#   7. the audit stream down for --audit-outage seconds (default 60; the load balancer's audit frontend in
 #      maintenance) with the Leader killed in the middle: afterwards every node's audit files and the Leader's table
 #      hold the same events (ids compared: none lost, none twice).
 # Then: every acknowledged write is still there (each variable holds its last acknowledged value or a later one),
 # epochs never overlap (one node per epoch, epochs grow in acknowledgement order), the Follower's failed reads.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-ROUNDS=5 MINUTES=10 OFF=20500 ISOLATIONS=2 OUTAGE=60 SWITCHOVERS=3
+ROUNDS=10 MINUTES=10 OFF=20500 ISOLATIONS=10 OUTAGE=60 SWITCHOVERS=10 PG_KILLS=10 PAUSES=10
 while (( $# )); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift ;;
@@ -24,14 +29,20 @@ while (( $# )); do
     --isolations) ISOLATIONS="$2"; shift ;;
     --audit-outage) OUTAGE="$2"; shift ;;
     --switchovers) SWITCHOVERS="$2"; shift ;;
-    *) echo "usage: ./coffer chaos [--rounds N] [--minutes M] [--isolations N] [--switchovers N] [--audit-outage SECONDS] [--port-offset N]" >&2; exit 2 ;;
+    --pg-kills) PG_KILLS="$2"; shift ;;
+    --pauses) PAUSES="$2"; shift ;;
+    *) echo "usage: ./coffer chaos [--rounds N] [--pg-kills N] [--pauses N] [--isolations N] [--switchovers N] [--minutes M] [--audit-outage SECONDS] [--port-offset N]" >&2; exit 2 ;;
   esac
   shift
 done
 B="$(new_dir)"
-chaos_cleanup() { touch "$B/stop"; "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || true; cleanup; }
+# A campaign that failed a check keeps its folder (acknowledgement log, node logs) for a look afterwards.
+chaos_cleanup() {
+  touch "$B/stop"; "$ROOT/coffer" cluster stop --dir "$B" >/dev/null 2>&1 || true
+  if (( FAILED > 0 )); then echo "chaos: kept $B for a look (remove it when done)" >&2; rm -f "$NODES_FILE"; else cleanup; fi
+}
 [[ -n "${COFFER_TEST_KEEP:-}" ]] || trap chaos_cleanup EXIT
-echo "chaos: cluster under $B, port offset $OFF, $MINUTES min loaded run, $ROUNDS kill rounds" >&2
+echo "chaos: cluster under $B, port offset $OFF, $MINUTES min loaded run, $ROUNDS kills, $PG_KILLS database kills, $PAUSES pauses, $ISOLATIONS isolations, $SWITCHOVERS switchovers" >&2
 OUT="$("$ROOT/coffer" cluster start --dir "$B" --port-offset "$OFF" --standbys 2 --followers 1 2>"$B.err")" \
   || { tail -30 "$B.err" >&2; exit 1; }
 eval "$OUT"
@@ -61,11 +72,21 @@ FALSE_FAILOVERS=$(awk -v t0="$(date +%s)" -v m="$MINUTES" '$1 >= t0 - m*60 {prin
 FALSE_FAILOVERS=$((FALSE_FAILOVERS > 0 ? FALSE_FAILOVERS - 1 : 0))
 echo "chaos: loaded run done, epoch $E0 -> $E1, false failovers: $FALSE_FAILOVERS" >&2
 
-TIMES=() ISO_TIMES=()
+TIMES=() ISO_TIMES=() PG_TIMES=() PAUSE_TIMES=()
 taken_over() {  # taken_over T0 OLD: ms from T0 until a write was acknowledged by another node ("" if none in 60 s)
   local t=""
   for _ in $(seq 1 600); do
     t="$(awk -v t0="$1" -v old="$2" '$1 > t0 && $5 != old {printf "%.0f", ($1 - t0) * 1000; exit}' "$B/acked.log")"
+    [[ -n "$t" ]] && break
+    sleep 0.1
+  done
+  echo "$t"
+}
+writes_back() {  # writes_back T0: ms from T0 until a write sent after T0 was acknowledged (a write sent while the
+  # database restarts may wait for it rather than fail)
+  local t=""
+  for _ in $(seq 1 600); do
+    t="$(awk -v t0="$1" '$6 > t0 {printf "%.0f", ($1 - t0) * 1000; exit}' "$B/acked.log")"
     [[ -n "$t" ]] && break
     sleep 0.1
   done
@@ -88,6 +109,31 @@ for r in $(seq 1 "$ROUNDS"); do
   # The watchdog restarts the old Leader; it rejoins as a Standby before the next round.
   rejoined "$L"
   echo "chaos: round $r: $L is back, streaming as a Standby" >&2
+  sleep 10
+done
+for r in $(seq 1 "$PG_KILLS"); do
+  L="$(leader)"; [[ -n "$L" ]] || { echo "chaos: no Leader before database kill $r" >&2; break; }
+  # T0 once the postmaster is dead (the command takes a moment to start; writes sent before it returns may succeed).
+  "$ROOT/coffer" cluster kill-pg "$L" --dir "$B" 2>/dev/null
+  T0=$(date +%s.%N)
+  t="$(writes_back "$T0")"
+  PG_TIMES+=("${t:-60000}")
+  N="$(leader)"
+  echo "chaos: database kill $r: killed $L's PostgreSQL; writes through the load balancer acknowledged again after ${t:-never} ms (by ${N:-none})" >&2
+  # Restarted in place it keeps leading and its Standbys stream again; replaced, it rejoins as one.
+  if [[ -n "$N" && "$N" != "$L" ]]; then rejoined "$L"; fi
+  sleep 10
+done
+for r in $(seq 1 "$PAUSES"); do
+  L="$(leader)"; [[ -n "$L" ]] || { echo "chaos: no Leader before pause $r" >&2; break; }
+  T0=$(date +%s.%N)
+  "$ROOT/coffer" cluster pause "$L" --dir "$B" 2>/dev/null
+  t="$(taken_over "$T0" "$L")"
+  PAUSE_TIMES+=("${t:-60000}")
+  "$ROOT/coffer" cluster resume "$L" --dir "$B" 2>/dev/null
+  echo "chaos: pause $r: $L stopped (SIGSTOP); a write was acknowledged through the load balancer by $(leader) after ${t:-never} ms; resumed" >&2
+  rejoined "$L"
+  echo "chaos: pause $r: $L demoted itself, streaming as a Standby" >&2
   sleep 10
 done
 for r in $(seq 1 "$ISOLATIONS"); do
@@ -156,6 +202,8 @@ sorted="$(printf '%s\n' "${TIMES[@]}" | sort -n)"
 MEDIAN="$(sed -n "$(( (${#TIMES[@]} + 1) / 2 ))p" <<<"$sorted")"; WORST="$(tail -1 <<<"$sorted")"
 READS="$(cat "$B/reader.json" 2>/dev/null)"
 ISO_SORTED="$(printf '%s\n' "${ISO_TIMES[@]}" | sort -n)"
+PG_SORTED="$(printf '%s\n' "${PG_TIMES[@]}" | sort -n)"
+PAUSE_SORTED="$(printf '%s\n' "${PAUSE_TIMES[@]}" | sort -n)"
 SW_SORTED="$(printf '%s\n' "${SW_PAUSES[@]}" | sort -n)"
 SW_MEDIAN="$(sed -n "$(( (${#SW_PAUSES[@]} + 1) / 2 ))p" <<<"$SW_SORTED")"
 # Every node's audit chain at the Leader: wait for the spools to drain, then compare ids.
@@ -166,12 +214,14 @@ for _ in $(seq 1 60); do
   sleep 5
 done
 sed 's/^/chaos: audit /' "$B/audit.txt" >&2
-echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); after isolation: ${ISO_TIMES[*]:-none} ms; switchover write pauses: ${SW_PAUSES[*]:-none} ms (median ${SW_MEDIAN:-?}), failed writes in them: $SW_FAILED; acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
+echo "chaos: $ACKED acknowledged writes; failover through the load balancer: median ${MEDIAN:-?} ms, worst ${WORST:-?} ms (${TIMES[*]}); after a database kill (writes back): ${PG_TIMES[*]:-none} ms; after a pause: ${PAUSE_TIMES[*]:-none} ms; after isolation: ${ISO_TIMES[*]:-none} ms; switchover write pauses: ${SW_PAUSES[*]:-none} ms (median ${SW_MEDIAN:-?}), failed writes in them: $SW_FAILED; acknowledged writes lost: $LOST; epoch overlaps: $OVERLAP; false failovers in the loaded run: $FALSE_FAILOVERS; Follower reads: $READS"
 check "failover median <= 5000 ms" bash -c '(( ${1:-99999} <= 5000 ))' _ "$MEDIAN"
 check "failover worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$WORST"
 check "0 acknowledged writes lost" test "$LOST" -eq 0
 check "0 overlapping epochs" test "$OVERLAP" -eq 0
 check "0 false failovers in the loaded run" test "$FALSE_FAILOVERS" -eq 0
+(( PG_KILLS == 0 )) || check "writes back after a database kill, worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$(tail -1 <<<"$PG_SORTED")"
+(( PAUSES == 0 )) || check "failover after a pause worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$(tail -1 <<<"$PAUSE_SORTED")"
 (( ISOLATIONS == 0 )) || check "failover after isolation worst <= 8000 ms" bash -c '(( ${1:-99999} <= 8000 ))' _ "$(tail -1 <<<"$ISO_SORTED")"
 (( SWITCHOVERS == 0 )) || check "no write through the load balancer failed during the switchovers" test "$SW_FAILED" -eq 0
 (( SWITCHOVERS == 0 )) || check "switchover write pause median <= 2000 ms" bash -c '(( ${1:-99999} <= 2000 ))' _ "$SW_MEDIAN"

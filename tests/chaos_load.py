@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load for ./coffer chaos: one writer through the cluster load balancer, one reader through the follower load
-balancer. Every acknowledged write is logged (time, variable, value, epoch, node); reads count failures. Runs until
-the stop file appears, then prints a JSON summary of its own counters."""
+balancer. Every acknowledged write is logged (time, value, variable, epoch, node, time sent); reads count failures.
+Runs until the stop file appears, then prints a JSON summary of its own counters."""
 import http.client, json, os, ssl, sys, threading, time, urllib.parse
 
 lb, follower_lb, ca, token_file, out_dir, stop_file = sys.argv[1:7]
@@ -41,10 +41,11 @@ def writer():
     while not os.path.exists(stop_file):
         i += 1
         var = "chaos%2Fv" + str(i % VARS)
+        sent = time.time()
         c, r = call(c, lb, "POST", "/secrets/demo/variable/" + var, ("w-%d" % i).encode())
         if r is not None and r.status == 201:
-            log.write("%.3f %d %s %s %s\n" % (time.time(), i, var, r.getheader("X-Coffer-Epoch"),
-                                               r.getheader("X-Coffer-Node")))
+            log.write("%.3f %d %s %s %s %.3f\n" % (time.time(), i, var, r.getheader("X-Coffer-Epoch"),
+                                                    r.getheader("X-Coffer-Node"), sent))
             continue
         errors += 1
         flog.write("%.3f %s\n" % (time.time(), r.status if r is not None else "none"))
