@@ -23,8 +23,13 @@ import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import io.coffer.accounts.internal.AccountManager;
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.BasicAuth;
 import io.coffer.api.authn.Identity;
@@ -51,6 +56,9 @@ public class CredentialsResource {
     private final BasicAuth basic;
     private final Permissions permissions;
     private final ChangeLog changes;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public CredentialsResource(@Reference Database db, @Reference Sealer sealer, @Reference BasicAuth basic,
@@ -144,10 +152,12 @@ public class CredentialsResource {
             return Response.status(401).build();
         }
         if (!self.startsWith(account + ":user:")) {
+            auditPassword(request, self, FORBIDDEN);
             return Response.status(403).build();
         }
         String password = new String(body == null ? new byte[0] : body, StandardCharsets.UTF_8);
         if (!PasswordRules.strong(password)) {
+            auditPassword(request, self, "password " + PasswordRules.MESSAGE);
             return Response.status(422).type(MediaType.APPLICATION_JSON_TYPE)
                     .entity(ApiError.validation("password", PasswordRules.MESSAGE)).build();
         }
@@ -155,7 +165,7 @@ public class CredentialsResource {
         RANDOM.nextBytes(salt);
         String hash = OpenBSDBCrypt.generate(password.toCharArray(), salt, 12);
         write(self, "password_hash", sealer.seal(hash.getBytes(StandardCharsets.US_ASCII), self + "#password"),
-                "password-change");
+                "password-change", () -> auditPassword(request, self, null));
         return Response.noContent().build();
     }
 
@@ -178,19 +188,59 @@ public class CredentialsResource {
             target = qualify(account, role);
             Access access = permissions.check(token.roleId(), target, "update");
             if (access == Access.INVISIBLE) {
+                auditRotation(request, token.roleId(), target, "Role '" + target + "' not found");
                 return error(404, "not_found", "Role '" + target + "' not found");
             }
             if (access != Access.ALLOWED) {
+                auditRotation(request, token.roleId(), target, FORBIDDEN);
                 return Response.status(403).build();
             }
             String kind = target.split(":", 3)[1];
             if (!kind.equals("user") && !kind.equals("host")) {
+                auditRotation(request, token.roleId(), target, "API key of " + kind + " roles can't be rotated");
                 return error(405, "method_not_allowed", "API key of " + kind + " roles can't be rotated");
             }
         }
         String key = AccountManager.newApiKey();
-        write(target, "api_key", sealer.seal(key.getBytes(StandardCharsets.US_ASCII), target), "api-key-rotate");
+        String me = token == null ? target : token.roleId();
+        write(target, "api_key", sealer.seal(key.getBytes(StandardCharsets.US_ASCII), target), "api-key-rotate",
+                () -> auditRotation(request, me, target, null));
         return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
+    }
+
+    /** Conjur's words for a 403. */
+    private static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
+
+    /**
+     * An {@code api-key} event (conjur-api §6) by an authenticated caller; refusals too (Conjur audits only a
+     * rotation that failed once under way; a refused attempt on another role's key is worth the trail).
+     *
+     * @param error {@code null} on success
+     */
+    private void auditRotation(HttpServletRequest request, String me, String target, String error) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        String whose = me.equals(target) ? "their API key" : "the api key for " + target;
+        a.record(AuditEvent.builder("api-key", "rotate", error == null)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), clientIp(request)).user(me)
+                .subject("role", target)
+                .message(error == null ? me + " successfully rotated " + whose
+                        : me + " failed to rotate " + whose + ": " + error).build());
+    }
+
+    /** A {@code password} event (conjur-api §6): the role changed its own password, or failed to. */
+    private void auditPassword(HttpServletRequest request, String role, String error) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        a.record(AuditEvent.builder("password", "change", error == null)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID), clientIp(request)).user(role)
+                .subject("role", role)
+                .message(error == null ? role + " successfully changed their password"
+                        : role + " failed to change their password: " + error).build());
     }
 
     /** {@code kind:id} or {@code account:kind:id} → the full role id in this account. */
@@ -205,7 +255,8 @@ public class CredentialsResource {
         return account + ":user:" + role;
     }
 
-    private void write(String roleId, String column, byte[] sealed, String kind) {
+    /** Writes the credential; {@code audited} runs inside the transaction, before it commits. */
+    private void write(String roleId, String column, byte[] sealed, String kind, Runnable audited) {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("UPDATE credentials SET " + column
@@ -216,6 +267,7 @@ public class CredentialsResource {
                     c.rollback();
                     throw new AuthnException(401, "");
                 }
+                audited.run();
                 changes.append(c, roleId.substring(0, roleId.indexOf(':')), kind, roleId);
                 c.commit();
             } catch (SQLException | RuntimeException e) {

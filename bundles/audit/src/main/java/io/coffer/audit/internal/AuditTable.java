@@ -86,12 +86,16 @@ final class AuditTable {
 
     /**
      * The account an event belongs to (the {@code /audit} routes' scope): that of the first full id among the acting
-     * role, the subject's role and resource, and the policy. {@code null} for node events (checkpoints).
+     * role, the subject's role and resource, the policy, and the authenticator's service (an authentication whose
+     * role is {@code not-found} still belongs to the account it was tried in). {@code null} for node events
+     * (checkpoints).
      */
     static String account(AuditEvent e) {
         Map<String, String> subject = e.structuredData().getOrDefault(AuditEvent.SUBJECT, Map.of());
         Map<String, String> policy = e.structuredData().getOrDefault(AuditEvent.POLICY, Map.of());
-        for (String id : new String[] {e.user(), subject.get("role"), subject.get("resource"), policy.get("id")}) {
+        Map<String, String> auth = e.structuredData().getOrDefault(AuditEvent.AUTH, Map.of());
+        for (String id : new String[] {e.user(), subject.get("role"), subject.get("resource"), policy.get("id"),
+                auth.get("service")}) {
             int colon = id == null ? -1 : id.indexOf(':');
             if (colon > 0) {
                 return id.substring(0, colon);

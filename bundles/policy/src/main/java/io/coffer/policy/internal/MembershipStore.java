@@ -29,35 +29,42 @@ public class MembershipStore implements Memberships {
     }
 
     @Override
-    public void grant(String roleId, String memberId) {
+    public boolean grant(String roleId, String memberId, Runnable beforeCommit) {
         if (roleId.equals(memberId)) {
             throw new IllegalArgumentException("a role can't be its own member");
         }
-        write(roleId, memberId, "INSERT INTO role_memberships(role_id, member_id, admin_option, ownership, policy_id) "
+        return write(roleId, memberId, beforeCommit, "INSERT INTO role_memberships(role_id, member_id, admin_option, ownership, policy_id) "
                 + "SELECT role_id, ?, false, false, policy_id FROM roles WHERE role_id = ? ON CONFLICT DO NOTHING",
                 "role-grant");
     }
 
     @Override
-    public void revoke(String roleId, String memberId) {
-        write(roleId, memberId, "DELETE FROM role_memberships WHERE member_id = ? AND role_id = ? AND NOT ownership",
+    public boolean revoke(String roleId, String memberId, Runnable beforeCommit) {
+        return write(roleId, memberId, beforeCommit, "DELETE FROM role_memberships WHERE member_id = ? AND role_id = ? AND NOT ownership",
                 "role-revoke");
     }
 
-    private void write(String roleId, String memberId, String sql, String kind) {
+    private boolean write(String roleId, String memberId, Runnable beforeCommit, String sql, String kind) {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try {
                 if (!exists(c, roleId) || !exists(c, memberId)) {
                     throw new IllegalArgumentException("no such role");
                 }
+                int changed;
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
                     ps.setString(1, memberId);
                     ps.setString(2, roleId);
-                    ps.executeUpdate();
+                    changed = ps.executeUpdate();
                 }
+                if (changed == 0) {
+                    c.rollback();
+                    return false;
+                }
+                beforeCommit.run();
                 changes.append(c, roleId.substring(0, roleId.indexOf(':')), kind, roleId);
                 c.commit();
+                return true;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;

@@ -76,8 +76,7 @@ public class ResourcesResource {
             @QueryParam("acting_as") String actingAs, @QueryParam("role") String role,
             @QueryParam("search") String search, @QueryParam("owner") String owner,
             @Context HttpServletRequest request) {
-        return list(identity(request).account(), kind, limit, offset, count, actingAs != null ? actingAs : role,
-                search, owner, request);
+        return audited(null, kind, limit, offset, count, actingAs, role, search, owner, request);
     }
 
     @GET
@@ -87,8 +86,7 @@ public class ResourcesResource {
             @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
             @QueryParam("role") String role, @QueryParam("search") String search, @QueryParam("owner") String owner,
             @Context HttpServletRequest request) {
-        return list(account, kindParam, limit, offset, count, actingAs != null ? actingAs : role, search, owner,
-                request);
+        return audited(account, kindParam, limit, offset, count, actingAs, role, search, owner, request);
     }
 
     @GET
@@ -98,7 +96,47 @@ public class ResourcesResource {
             @QueryParam("count") boolean count, @QueryParam("acting_as") String actingAs,
             @QueryParam("role") String role, @QueryParam("search") String search, @QueryParam("owner") String owner,
             @Context HttpServletRequest request) {
-        return list(account, kind, limit, offset, count, actingAs != null ? actingAs : role, search, owner, request);
+        return audited(account, kind, limit, offset, count, actingAs, role, search, owner, request);
+    }
+
+    /** A list ({@code account} null: the caller's own, unnamed in the audit), and its {@code list} event. */
+    private Response audited(String account, String kind, String limit, String offset, boolean count, String actingAs,
+            String role, String search, String owner, HttpServletRequest request) {
+        Identity who = identity(request);
+        Response r = list(account != null ? account : who.account(), kind, limit, offset, count,
+                actingAs != null ? actingAs : role, search, owner, request);
+        ReadAudit.list(audit, request, who, "list", "resources",
+                listParams(account, kind, limit, offset, search, count, actingAs, role), r);
+        return r;
+    }
+
+    /**
+     * A list's parameters as Conjur audits them: account, kind, limit, offset, search as given; its default limit
+     * when the list is neither paged nor counted; then count, acting_as, role.
+     */
+    static Map<String, String> listParams(String account, String kind, String limit, String offset, String search,
+            boolean count, String actingAs, String role) {
+        Map<String, String> p = new LinkedHashMap<>();
+        putIf(p, "account", account);
+        putIf(p, "kind", kind);
+        putIf(p, "limit", limit);
+        putIf(p, "offset", offset);
+        putIf(p, "search", search);
+        if (limit == null && offset == null && !count) {
+            p.put("limit", Integer.toString(LIMIT_MAX));
+        }
+        if (count) {
+            p.put("count", "true");
+        }
+        putIf(p, "acting_as", actingAs);
+        putIf(p, "role", role);
+        return p;
+    }
+
+    static void putIf(Map<String, String> m, String key, String value) {
+        if (value != null) {
+            m.put(key, value);
+        }
     }
 
     @GET
@@ -128,15 +166,26 @@ public class ResourcesResource {
             auditCheck(request, who, role, priv, resourceId, true);
             return allowed ? Response.noContent().build() : Response.status(404).build();
         }
-        if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
-            return notFound(account, kind, id);
-        }
         if (permittedRoles) {
+            if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
+                return notFound(account, kind, id);
+            }
             String priv = privilege != null ? privilege : permission;
             if (priv == null || priv.isBlank()) {
                 return error(422, "argument_error", "privilege");
             }
             return permittedRoles(resourceId, priv);
+        }
+        Response r = details(who, account, kind, id);
+        ReadAudit.show(audit, request, who, resourceId, r);
+        return r;
+    }
+
+    /** One resource's details: 404 when it doesn't exist or the caller can't see it. */
+    private Response details(Identity who, String account, String kind, String id) {
+        String resourceId = account + ":" + kind + ":" + id;
+        if (permissions.check(who.roleId(), resourceId, "read") == Access.INVISIBLE) {
+            return notFound(account, kind, id);
         }
         try (Connection c = db.dataSource().getConnection()) {
             List<Map<String, Object>> found = Rows.query(c, "SELECT r.resource_id, r.owner_id, r.policy_id, r.created_at "

@@ -28,6 +28,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import io.coffer.api.audit.Audit;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
 import io.coffer.api.rbac.Memberships;
@@ -51,6 +52,9 @@ public class RolesResource {
     private final Database db;
     private final Permissions permissions;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
     /** Present on a Leader only (the write bundles); grants elsewhere answer 405 before they get here. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -69,6 +73,36 @@ public class RolesResource {
             @QueryParam("search") String search, @QueryParam("kind") List<String> kinds,
             @Context HttpServletRequest request) {
         Identity who = ResourcesResource.identity(request);
+        Response r = role(who, account, kind, id, uri, count, limit, offset, search, kinds);
+        // Members and memberships are audited (conjur-api §6); the role itself, ?all and ?graph are not, as in Conjur.
+        boolean ms = flag(uri, "memberships");
+        if (!flag(uri, "graph") && !flag(uri, "all") && (ms || flag(uri, "members"))) {
+            Map<String, String> p = new LinkedHashMap<>();
+            p.put("account", account);
+            if (flag(uri, "count")) {
+                p.put("count", count == null || count.isEmpty() ? "true" : count);
+            }
+            if (ms) {
+                ResourcesResource.putIf(p, "search", search);
+                p.put("kind", kind);
+                List<String> f = filter(uri);
+                if (f != null) {
+                    p.put("filter", ReadAudit.inspect(f));
+                }
+            } else {
+                p.put("kind", kind);
+                ResourcesResource.putIf(p, "search", search);
+                ResourcesResource.putIf(p, "limit", limit);
+                ResourcesResource.putIf(p, "offset", offset);
+            }
+            p.put("role", account + ":" + kind + ":" + id);
+            ReadAudit.list(audit, request, who, ms ? "membership" : "members", ms ? "memberships" : "members", p, r);
+        }
+        return r;
+    }
+
+    private Response role(Identity who, String account, String kind, String id, UriInfo uri, String count,
+            String limit, String offset, String search, List<String> kinds) {
         String roleId = account + ":" + kind + ":" + id;
         if (permissions.check(who.roleId(), roleId, "read") == Access.INVISIBLE) {
             return ResourcesResource.notFound(account, kind, id);
@@ -181,10 +215,12 @@ public class RolesResource {
             return Response.status(403).build();
         }
         try {
+            // Audited before the change commits, and only when it changed something (as Conjur).
+            Runnable audited = () -> ReadAudit.membership(audit, request, who, roleId, member, add);
             if (add) {
-                writer.grant(roleId, member);
+                writer.grant(roleId, member, audited);
             } else {
-                writer.revoke(roleId, member);
+                writer.revoke(roleId, member, audited);
             }
         } catch (IllegalArgumentException e) {
             String[] m = member.split(":", 3);

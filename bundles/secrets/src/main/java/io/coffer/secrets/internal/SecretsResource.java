@@ -79,6 +79,7 @@ public class SecretsResource {
         Integer wanted = null;
         if (version != null) {
             if (!version.matches("[0-9]{1,9}") || Integer.parseInt(version) < 1) {
+                audit(audit, request, who, "fetch", resourceId, null, "version must be a positive integer");
                 return error(422, "argument_error", "version must be a positive integer");
             }
             wanted = Integer.parseInt(version);
@@ -125,9 +126,12 @@ public class SecretsResource {
             String resourceId = account + ":" + kind + ":" + id;
             Access access = permissions.check(who.roleId(), resourceId, "update");
             if (access == Access.INVISIBLE || !(kind.equals("variable") || kind.equals("public_key"))) {
+                audit(audit, request, who, "update", resourceId, null, Character.toUpperCase(kind.charAt(0))
+                        + kind.substring(1) + " '" + id + "' not found in account '" + account + "'");
                 return notFound(account, kind, id);
             }
             if (access != Access.ALLOWED) {
+                audit(audit, request, who, "update", resourceId, null, FORBIDDEN);
                 return Response.status(403).build();
             }
             // A bare "?expirations" has no value: look for the key itself.
@@ -151,6 +155,9 @@ public class SecretsResource {
             }
         }
     }
+
+    /** Conjur's words for a 403. */
+    static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
 
     /**
      * One {@code fetch} or {@code update} event (conjur-api §6): ids and the version only, never the value.

@@ -123,6 +123,17 @@ public class JwtAuthenticator implements Authenticator {
      * @throws AuthnException 401 (message empty, or {@value #EXPIRED}), or 429 when throttled
      */
     public byte[] authenticate(String serviceId, String account, String urlLogin, String jwt, String clientIp) {
+        return authenticate(serviceId, account, urlLogin, jwt, clientIp, new Attempt());
+    }
+
+    /** What an authentication found out, for its audit event: the role (once known) and why it was refused. */
+    static final class Attempt {
+        String roleId;
+        String reason;
+    }
+
+    byte[] authenticate(String serviceId, String account, String urlLogin, String jwt, String clientIp,
+            Attempt attempt) {
         if (!printable(serviceId) || !printable(account)) {
             throw new AuthnException(401, "");
         }
@@ -133,6 +144,7 @@ public class JwtAuthenticator implements Authenticator {
             throw new AuthnException(429, "too many failed authentication attempts; retry later", wait);
         }
         String roleId = urlRole;
+        attempt.roleId = urlRole;
         try {
             ServiceConfig cfg = settings.service(account, serviceId);
             if (!settings.enabled(cfg)) {
@@ -147,6 +159,7 @@ public class JwtAuthenticator implements Authenticator {
             Map<String, Object> claims = verifier.verify(jwt, cfg, unknownKid -> cfg.publicKeys != null
                     ? cfg.publicKeys : jwks.keys(cfg.jwksUri, cfg.caCerts, cfg.caPem, unknownKid));
             roleId = roleId(account, identity(cfg, urlLogin, claims));
+            attempt.roleId = roleId;
             long roleWait = roles.retryAfter(roleId);
             if (roleWait > 0) {
                 throw new AuthnException(429, "too many failed authentication attempts; retry later", roleWait);
@@ -161,6 +174,7 @@ public class JwtAuthenticator implements Authenticator {
             roles.succeeded(roleId);
             return token;
         } catch (JwtVerifier.Rejected e) {
+            attempt.reason = e.getMessage();
             clients.failed(client);
             if (roleId != null) {
                 roles.failed(roleId);

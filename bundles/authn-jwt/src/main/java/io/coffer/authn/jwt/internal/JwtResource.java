@@ -25,10 +25,15 @@ import javax.ws.rs.core.Response;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.coffer.api.audit.Audit;
+import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.authn.AuthnException;
 import io.coffer.api.authn.Identity;
 import io.coffer.api.rbac.Access;
@@ -52,6 +57,9 @@ public class JwtResource {
     private final JwtAuthenticator authn;
     private final JwtSettings settings;
     private final Permissions permissions;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Audit audit;
 
     @Activate
     public JwtResource(@Reference JwtAuthenticator authn, @Reference JwtSettings settings,
@@ -84,15 +92,20 @@ public class JwtResource {
         if (body != null) {
             Arrays.fill(body, (byte) 0);
         }
+        JwtAuthenticator.Attempt attempt = new JwtAuthenticator.Attempt();
         if (jwt == null || jwt.isEmpty()) {
-            return json(400, ApiError.of("bad_request", "CONJ00077E The request body does not contain JWT token"));
+            String error = "CONJ00077E The request body does not contain JWT token";
+            auditAuthn(request, serviceId, account, "authenticate", null, error);
+            return json(400, ApiError.of("bad_request", error));
         }
         if (jwt.length() > MAX_JWT_CHARS || !COMPACT.matcher(jwt).matches()) {
+            auditAuthn(request, serviceId, account, "authenticate", null, "CONJ00035E Failed to decode token");
             return Response.status(401).build();
         }
         try {
             byte[] token = authn.authenticate(serviceId, account, login, jwt,
-                    ClientIp.of(request::getAttribute, request.getRemoteAddr()));
+                    ClientIp.of(request::getAttribute, request.getRemoteAddr()), attempt);
+            auditAuthn(request, serviceId, account, "authenticate", attempt.roleId, null);
             boolean base64 = acceptEncoding != null && Arrays.stream(acceptEncoding.split(","))
                     .map(String::trim).anyMatch("base64"::equalsIgnoreCase);
             return base64
@@ -100,6 +113,8 @@ public class JwtResource {
                             .header("Content-Encoding", "base64").build()
                     : Response.ok(token, MediaType.APPLICATION_JSON_TYPE).build();
         } catch (AuthnException e) {
+            auditAuthn(request, serviceId, account, "authenticate", attempt.roleId, attempt.reason != null
+                    ? attempt.reason : e.status() == 401 ? "CONJ00002E Invalid credentials" : e.getMessage());
             if (e.status() == 429) {
                 return Response.fromResponse(json(429, ApiError.of("too_many_requests", e.getMessage())))
                         .header("Retry-After", Math.max(1, e.retryAfterSeconds())).build();
@@ -107,6 +122,32 @@ public class JwtResource {
             return e.getMessage().isEmpty() ? Response.status(e.status()).build()
                     : json(e.status(), ApiError.of("unauthorized", e.getMessage()));
         }
+    }
+
+    /**
+     * An {@code authn} event (conjur-api §6) for this authenticator: an authentication (the role once the token named
+     * it, else {@code not-found}) or a configuration change by the caller.
+     *
+     * @param error {@code null} on success
+     */
+    private void auditAuthn(HttpServletRequest request, String serviceId, String account, String operation,
+            String roleId, String error) {
+        Audit a = audit;
+        if (a == null) {
+            return;
+        }
+        String role = roleId != null ? roleId : "not-found";
+        String service = ServiceConfig.webserviceId(account, serviceId);
+        String what = operation.equals("authenticate")
+                ? (error == null ? " successfully authenticated" : " failed to authenticate") + " with authenticator"
+                : (error == null ? " successfully updated" : " failed to update") + " authenticator configuration";
+        a.record(AuditEvent.builder("authn", operation, error == null)
+                .request(request.getAttribute(AuditEvent.REQUEST_ID),
+                        ClientIp.of(request::getAttribute, request.getRemoteAddr()))
+                .subject("role", role).user(role).sd(AuditEvent.AUTH, "authenticator", "authn-jwt")
+                .sd(AuditEvent.AUTH, "service", service)
+                .message(role + what + " authn-jwt service " + service + (error == null ? "" : ": " + error))
+                .build());
     }
 
     @PATCH
@@ -117,15 +158,21 @@ public class JwtResource {
         if (caller == null) {
             return Response.status(401).build();
         }
+        String op = "update-authenticator-configuration";
         Access access = permissions.check(caller.roleId(), ServiceConfig.webserviceId(account, serviceId), "update");
         if (access == Access.INVISIBLE) {
+            auditAuthn(request, serviceId, account, op, caller.roleId(), "Webservice 'conjur/authn-jwt/" + serviceId
+                    + "' not found in account '" + account + "'");
             return json(404, ApiError.notFound(account, "webservice", "conjur/authn-jwt/" + serviceId));
         }
         if (access != Access.ALLOWED) {
+            auditAuthn(request, serviceId, account, op, caller.roleId(),
+                    "The authenticated user lacks the necessary privilege");
             return Response.status(403).build();
         }
         Boolean enabled = enabledField(contentType, body);
         if (enabled == null) {
+            auditAuthn(request, serviceId, account, op, caller.roleId(), "the body must set enabled to true or false");
             return json(422, ApiError.of("argument_error", "the body must set enabled to true or false"));
         }
         try {
@@ -133,6 +180,7 @@ public class JwtResource {
         } catch (SQLException e) {
             throw new IllegalStateException("authenticator_configs could not be written: " + e.getSQLState(), e);
         }
+        auditAuthn(request, serviceId, account, op, caller.roleId(), null);
         return Response.noContent().build();
     }
 
