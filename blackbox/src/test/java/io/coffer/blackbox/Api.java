@@ -114,13 +114,16 @@ final class Api {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(URL + path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
+        headers = AuditLedger.withRequestId(headers);
         for (int i = 0; i < headers.length; i += 2) {
             if (headers[i + 1] != null) {
                 b.header(headers[i], headers[i + 1]);
             }
         }
         try {
-            return new Resp(CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()));
+            Resp r = new Resp(CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()));
+            AuditLedger.record(method, path, r.status, r.header("X-Request-Id"));
+            return r;
         } catch (IOException e) {
             throw new AssertionError(method + " " + path + ": " + e, e);
         } catch (InterruptedException e) {
@@ -193,6 +196,13 @@ final class Api {
     }
 
     private static Raw exchange(javax.net.ssl.SSLSocket socket, URI u, String method, String path, byte[] body,
+            String... headers) throws IOException {
+        Raw r = exchangeOnce(socket, u, method, path, body, AuditLedger.withRequestId(headers));
+        AuditLedger.record(method, path, r.status, r.headers.get("x-request-id"));
+        return r;
+    }
+
+    private static Raw exchangeOnce(javax.net.ssl.SSLSocket socket, URI u, String method, String path, byte[] body,
             String... headers) throws IOException {
         {
             socket.setSoTimeout(30_000);

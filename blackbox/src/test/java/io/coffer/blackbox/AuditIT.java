@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import org.junit.ClassRule;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -26,6 +27,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * event per changed row), read back through the API.
  */
 public class AuditIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     private static String ns;
     private static String reader;
     private static String looker;
@@ -66,7 +70,7 @@ public class AuditIT {
         throw new AssertionError("no " + atLeast + " audit events for request " + requestId + ": " + r);
     }
 
-    private static void sleep() {
+    static void sleep() {
         try {
             Thread.sleep(200);
         } catch (InterruptedException e) {

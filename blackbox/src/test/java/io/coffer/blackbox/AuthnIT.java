@@ -17,6 +17,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
+import org.junit.ClassRule;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -24,6 +25,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /** conjur-api §1.1 (authn) and §2 (token framing), over HTTPS against a running node. */
 public class AuthnIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     private static String ns;
     private static String aliceKey;
     private static String bobKey;

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 
+import org.junit.ClassRule;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -26,6 +27,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * before JAX-RS), and restricted_to.
  */
 public class ClientIpIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     static final String PROXY = "127.0.0.2";
     static final String STRANGER = "127.0.0.3";
     private static Path cfg;

@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 
+import org.junit.ClassRule;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -28,6 +29,9 @@ import org.junit.Test;
  * installs it at run time). Keys come from the {@code public-keys} variable; the test is its own issuer (JDK RSA).
  */
 public class JwtIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     private static final String ISS = "https://issuer.blackbox.test";
     private static String svc;
     private static KeyPair issuer;

@@ -16,12 +16,16 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 
+import org.junit.ClassRule;
 import org.junit.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /** conjur-api §1.3 (policy routes), §3 (language, load modes), §3.5 (the three policies), §9.1, §9.5, §9.6. */
 public class PoliciesIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
 
     private static int status(String method, String policyId, String yaml, String auth) {
         return send(method, "/policies/" + ACCOUNT + "/policy/" + enc(policyId),

@@ -16,6 +16,7 @@ import static org.junit.Assert.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.ClassRule;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -23,6 +24,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /** conjur-api §1.4 (resources), §1.5 (roles) and §4 (RBAC semantics). */
 public class RbacIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     private static String ns;
     private static String alice;
     private static String carol;

@@ -18,6 +18,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
+import org.junit.ClassRule;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -25,6 +26,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /** conjur-api §1.2 (secrets, batch, expirations) and §5 (versions, MIME). */
 public class SecretsIT {
+    /** Every request of this class has the audit events conjur-api §6 prescribes (issue 7). */
+    @ClassRule
+    public static final AuditLedger AUDIT = new AuditLedger();
     private static String ns;
     private static String reader;
     private static String looker;
