@@ -195,7 +195,8 @@ public class ConsoleServlet extends HttpServlet {
         resp.addHeader("Set-Cookie", Headers.cookie(created.getKey()));
         Map<String, Object> out = describe(created.getValue());
         out.put("csrf", created.getValue().csrf());
-        LOG.info("console: {} signed in from {}", created.getValue().roleId(), req.getRemoteAddr());
+        LOG.info("console: {} signed in from {}", created.getValue().roleId(),
+                key.clientIp != null ? key.clientIp : req.getRemoteAddr());
         json(resp, 200, Json.write(out));
     }
 

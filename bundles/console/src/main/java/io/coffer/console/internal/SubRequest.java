@@ -50,6 +50,8 @@ final class SubRequest {
         final String contentType;
         final byte[] body;
         final Map<String, String> headers;
+        /** The client's address as the API decided it (trusted proxies, PROXY protocol), for the console's log. */
+        String clientIp;
 
         Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
             this.status = status;
@@ -88,7 +90,9 @@ final class SubRequest {
         Inner request = new Inner(browser, method, query, headers, body);
         Captured response = new Captured(browserResponse);
         d.forward(request, response);
-        return response.answer();
+        Answer a = response.answer();
+        a.clientIp = io.coffer.api.rest.ClientIp.of(request::getAttribute, browser.getRemoteAddr());
+        return a;
     }
 
     /** The API request: the browser's connection, the console's method, path, headers and body. */

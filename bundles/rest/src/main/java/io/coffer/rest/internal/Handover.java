@@ -54,9 +54,14 @@ public class Handover implements WriteHandover {
     private static final Logger LOG = LoggerFactory.getLogger(Handover.class);
     private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
     private static final Pattern AUTHENTICATE = Pattern.compile("^/authn[^/]*/.+/authenticate$");
-    /** Hop-by-hop headers, and those the relay sets itself. */
+    /** Hop-by-hop headers, those the relay sets itself, and cookies (the API reads none; the console isn't relayed). */
     private static final Set<String> NOT_RELAYED = Set.of("connection", "keep-alive", "transfer-encoding", "te",
-            "upgrade", "proxy-connection", "proxy-authorization", "host", "content-length", "x-forwarded-for");
+            "upgrade", "proxy-connection", "proxy-authorization", "host", "content-length", "x-forwarded-for",
+            "cookie", "set-cookie");
+    /** Message property set on a request this node relayed (request metrics count it as {@code relayed}). */
+    static final String RELAYED = "coffer.relayed";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     /** The largest body relayed: the policy route's own limit is below it. */
     static final int MAX_BODY = 32 << 20;
     /** How long a held write waits for the handover to end (switchover bounds its own steps well inside this). */
@@ -118,6 +123,7 @@ public class Handover implements WriteHandover {
         while (true) {
             Mode m = mode;
             if (m == Mode.FORWARDING) {
+                message.put(RELAYED, Boolean.TRUE); // served by the new Leader: counted there, a relay here
                 relay(request, response);
                 return;
             }
@@ -393,13 +399,12 @@ public class Handover implements WriteHandover {
         }
     }
 
-    private static void answer(HttpServletResponse response, int status, String code, String message) {
+    static void answer(HttpServletResponse response, int status, String code, String message) {
         try {
             response.setStatus(status);
             response.setContentType("application/json");
             response.setHeader("Connection", "close");
-            byte[] b = ("{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message + "\"}}")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] b = JSON.writeValueAsBytes(io.coffer.api.rest.ApiError.of(code, message));
             response.setContentLength(b.length);
             response.getOutputStream().write(b);
         } catch (IOException e) {

@@ -26,6 +26,8 @@ import io.coffer.api.metrics.Metrics;
 final class RequestMetrics implements MessageObserver {
     private static final Logger LOG = LoggerFactory.getLogger(RequestMetrics.class);
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+    /** The route label of a request relayed to the new Leader during a switchover. */
+    static final String RELAYED = "relayed";
 
     final MessageObserver inner;
     private final List<ClassResourceInfo> resources;
@@ -68,6 +70,9 @@ final class RequestMetrics implements MessageObserver {
     }
 
     String route(Message message, HttpServletRequest request, String method) {
+        if (Boolean.TRUE.equals(message.get(Handover.RELAYED))) {
+            return RELAYED; // the new Leader served it and counts it by route
+        }
         Exchange exchange = message.getExchange();
         OperationResourceInfo ori = exchange == null ? null : exchange.get(OperationResourceInfo.class);
         if (ori != null) {

@@ -100,6 +100,57 @@ public class HandoverTest {
         assertNull(Handover.readBody(request("POST", "/x", new byte[0], Handover.MAX_BODY + 1L)));
     }
 
+    @Test
+    public void itsOwnAnswersAreJsonAndCloseTheConnection() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.util.Map<String, Object> set = new java.util.HashMap<>();
+        javax.servlet.http.HttpServletResponse response = (javax.servlet.http.HttpServletResponse) Proxy
+                .newProxyInstance(HandoverTest.class.getClassLoader(),
+                        new Class<?>[] {javax.servlet.http.HttpServletResponse.class}, (p, meth, args) -> {
+                            switch (meth.getName()) {
+                                case "getOutputStream":
+                                    return new javax.servlet.ServletOutputStream() {
+                                        @Override
+                                        public void write(int b) {
+                                            out.write(b);
+                                        }
+
+                                        @Override
+                                        public boolean isReady() {
+                                            return true;
+                                        }
+
+                                        @Override
+                                        public void setWriteListener(javax.servlet.WriteListener l) {
+                                        }
+                                    };
+                                case "setStatus":
+                                case "setHeader":
+                                    set.put(meth.getName() + (args.length > 1 ? ":" + args[0] : ""),
+                                            args[args.length - 1]);
+                                    return null;
+                                default:
+                                    return null;
+                            }
+                        });
+        Handover.answer(response, 503, "not_leader", "a \"quoted\" \\ message");
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.toByteArray());
+        assertEquals("not_leader", n.path("error").path("code").asText());
+        assertEquals("a \"quoted\" \\ message", n.path("error").path("message").asText());
+        assertEquals(503, set.get("setStatus"));
+        assertEquals("close", set.get("setHeader:Connection"));
+    }
+
+    @Test
+    public void aRelayedRequestIsCountedAsARelay() {
+        org.apache.cxf.message.Message m = message("POST", "/secrets/demo/variable/a");
+        m.put(Handover.RELAYED, Boolean.TRUE);
+        assertEquals("relayed", new RequestMetrics(null, java.util.List.of(), () -> null).route(m,
+                (javax.servlet.http.HttpServletRequest) m.get(
+                        org.apache.cxf.transport.http.AbstractHTTPDestination.HTTP_REQUEST), "POST"));
+    }
+
     private static void await(CountDownLatch l) {
         try {
             l.await(5, TimeUnit.SECONDS);
