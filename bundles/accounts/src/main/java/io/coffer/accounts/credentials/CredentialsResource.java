@@ -152,7 +152,7 @@ public class CredentialsResource {
             return Response.status(401).build();
         }
         if (!self.startsWith(account + ":user:")) {
-            auditPassword(request, self, FORBIDDEN);
+            auditPassword(request, self, ApiError.FORBIDDEN);
             return Response.status(403).build();
         }
         String password = new String(body == null ? new byte[0] : body, StandardCharsets.UTF_8);
@@ -192,7 +192,7 @@ public class CredentialsResource {
                 return error(404, "not_found", "Role '" + target + "' not found");
             }
             if (access != Access.ALLOWED) {
-                auditRotation(request, token.roleId(), target, FORBIDDEN);
+                auditRotation(request, token.roleId(), target, ApiError.FORBIDDEN);
                 return Response.status(403).build();
             }
             String kind = target.split(":", 3)[1];
@@ -207,9 +207,6 @@ public class CredentialsResource {
                 () -> auditRotation(request, me, target, null));
         return Response.ok(key, MediaType.TEXT_PLAIN_TYPE).build();
     }
-
-    /** Conjur's words for a 403. */
-    private static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
 
     /**
      * An {@code api-key} event (conjur-api §6) by an authenticated caller; refusals too (Conjur audits only a

@@ -8,6 +8,8 @@ import java.util.Map;
 public final class ApiError {
     /** Request attribute under which the token middleware leaves the verified identity. */
     public static final String IDENTITY = "coffer.identity";
+    /** Conjur's words for a 403 (the body is empty; audit events and logs say this). */
+    public static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
 
     private ApiError() {
     }
@@ -17,6 +19,12 @@ public final class ApiError {
      * @param message client-safe text
      * @return the body
      */
+    /** @return {@code "Variable 'x' not found in account 'a'"}, Conjur's record-not-found message */
+    public static String notFoundMessage(String account, String kind, String id) {
+        return Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " '" + id + "' not found in account '"
+                + account + "'";
+    }
+
     public static Map<String, Object> of(String code, String message) {
         Map<String, Object> inner = new LinkedHashMap<>();
         inner.put("code", code);
@@ -36,8 +44,7 @@ public final class ApiError {
         details.put("message", account + ":" + kind + ":" + id);
         Map<String, Object> inner = new LinkedHashMap<>();
         inner.put("code", "not_found");
-        inner.put("message", Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " '" + id
-                + "' not found in account '" + account + "'");
+        inner.put("message", notFoundMessage(account, kind, id));
         inner.put("target", kind);
         inner.put("details", details);
         return Map.of("error", inner);

@@ -9,6 +9,7 @@ import javax.ws.rs.core.Response;
 import io.coffer.api.audit.Audit;
 import io.coffer.api.audit.AuditEvent;
 import io.coffer.api.authn.Identity;
+import io.coffer.api.rest.ApiError;
 import io.coffer.api.rest.ClientIp;
 
 /**
@@ -17,9 +18,6 @@ import io.coffer.api.rest.ClientIp;
  * read off the response the route built, so every path through the route is audited the same way.
  */
 final class ReadAudit {
-    /** Conjur's words for a 403. */
-    static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
-
     private ReadAudit() {
     }
 
@@ -97,7 +95,7 @@ final class ReadAudit {
                 return m.toString();
             }
         }
-        return status == 403 ? FORBIDDEN : status == 404 ? "Not found" : "HTTP " + status;
+        return status == 403 ? ApiError.FORBIDDEN : status == 404 ? "Not found" : "HTTP " + status;
     }
 
     /** {@code {:account=>"a", :kind=>"variable"}}: Ruby's {@code Hash#inspect}, the form Conjur's messages use. */

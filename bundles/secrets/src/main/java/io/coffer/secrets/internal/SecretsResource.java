@@ -126,12 +126,11 @@ public class SecretsResource {
             String resourceId = account + ":" + kind + ":" + id;
             Access access = permissions.check(who.roleId(), resourceId, "update");
             if (access == Access.INVISIBLE || !(kind.equals("variable") || kind.equals("public_key"))) {
-                audit(audit, request, who, "update", resourceId, null, Character.toUpperCase(kind.charAt(0))
-                        + kind.substring(1) + " '" + id + "' not found in account '" + account + "'");
+                audit(audit, request, who, "update", resourceId, null, ApiError.notFoundMessage(account, kind, id));
                 return notFound(account, kind, id);
             }
             if (access != Access.ALLOWED) {
-                audit(audit, request, who, "update", resourceId, null, FORBIDDEN);
+                audit(audit, request, who, "update", resourceId, null, ApiError.FORBIDDEN);
                 return Response.status(403).build();
             }
             // A bare "?expirations" has no value: look for the key itself.
@@ -155,9 +154,6 @@ public class SecretsResource {
             }
         }
     }
-
-    /** Conjur's words for a 403. */
-    static final String FORBIDDEN = "The authenticated user lacks the necessary privilege";
 
     /**
      * One {@code fetch} or {@code update} event (conjur-api §6): ids and the version only, never the value.

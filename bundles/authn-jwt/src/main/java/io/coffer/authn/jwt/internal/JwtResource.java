@@ -161,13 +161,12 @@ public class JwtResource {
         String op = "update-authenticator-configuration";
         Access access = permissions.check(caller.roleId(), ServiceConfig.webserviceId(account, serviceId), "update");
         if (access == Access.INVISIBLE) {
-            auditAuthn(request, serviceId, account, op, caller.roleId(), "Webservice 'conjur/authn-jwt/" + serviceId
-                    + "' not found in account '" + account + "'");
+            auditAuthn(request, serviceId, account, op, caller.roleId(),
+                    ApiError.notFoundMessage(account, "webservice", "conjur/authn-jwt/" + serviceId));
             return json(404, ApiError.notFound(account, "webservice", "conjur/authn-jwt/" + serviceId));
         }
         if (access != Access.ALLOWED) {
-            auditAuthn(request, serviceId, account, op, caller.roleId(),
-                    "The authenticated user lacks the necessary privilege");
+            auditAuthn(request, serviceId, account, op, caller.roleId(), ApiError.FORBIDDEN);
             return Response.status(403).build();
         }
         Boolean enabled = enabledField(contentType, body);
