@@ -51,7 +51,11 @@ public class ChangeWatcher implements Changes {
         timer.shutdownNow();
     }
 
-    void poll() {
+    /**
+     * One poll at a time (the timer's and a caller's): two could both see the new position, and the one that
+     * marked it seen might not yet have looked at the change log when the other returned.
+     */
+    synchronized void poll() {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.setQueryTimeout(2);
             try (ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
@@ -63,10 +67,10 @@ public class ChangeWatcher implements Changes {
                     return;
                 }
                 if (!lsn.equals(lastLsn)) {
-                    lastLsn = lsn;
                     if (changeLogMoved(c)) {
                         generation.incrementAndGet();
                     }
+                    lastLsn = lsn; // only once looked at: a failed look is retried at the next poll
                 }
                 // Published after the generation moved: whoever sees this position computes under the new one.
                 applied = new Position(rs.getLong(2), Position.lsn(lsn));
