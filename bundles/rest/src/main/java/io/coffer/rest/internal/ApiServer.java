@@ -51,6 +51,7 @@ public class ApiServer {
     /** CXF's own observer of the destination, given back before the server is destroyed. */
     private org.apache.cxf.transport.MessageObserver original;
     private boolean active;
+    private Warmup warmup;
     // Optional, dynamic: a node keeps serving health while these come and go; the filters read them per request.
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile AccessTokens tokens;
@@ -73,6 +74,9 @@ public class ApiServer {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile io.coffer.api.metrics.Metrics metrics;
+    /** The node's certificate from the cluster CA, for a Standby's warm-up requests to itself. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile io.coffer.api.net.NodeTls tls;
 
     @Activate
     public ApiServer(@Reference HealthService health, @Reference NodeIdentity node, @Reference ClientIps clientIps,
@@ -90,6 +94,7 @@ public class ApiServer {
         // and its classpath resolver scans the system class path each time: ~5 ms a request, most of its cost.
         bus.setExtension(ApiServer.class.getClassLoader(), ClassLoader.class);
         active = true;
+        warmup = new Warmup(node::role, () -> tls, clientIps::proxyPort, "127.0.0.1");
         rebuild();
     }
 
@@ -158,6 +163,7 @@ public class ApiServer {
             Thread.currentThread().setContextClassLoader(previous);
         }
         LOG.info("API application published at / with {} resource classes", classes.size());
+        warmup.soon();
     }
 
     /**
@@ -188,6 +194,7 @@ public class ApiServer {
     @Deactivate
     synchronized void deactivate() {
         active = false;
+        warmup.close();
         destroyServer();
         if (bus != null) {
             bus.shutdown(true);

@@ -107,6 +107,11 @@ public class ClientIps extends AbstractPhaseInterceptor<Message> {
         }
     }
 
+    /** @return the PROXY listener's port, 0 when there is none */
+    int proxyPort() {
+        return proxyPort;
+    }
+
     String decide(HttpServletRequest request) {
         String peer = request.getRemoteAddr();
         String balancer = ProxiedPeer.of(request);
