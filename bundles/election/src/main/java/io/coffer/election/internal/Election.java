@@ -106,7 +106,7 @@ public class Election implements Leadership, HealthCheck {
                 + "waits for this node to answer /health/leader")
         String advertise_health() default "";
 
-        @AttributeDefinition(description = "Leader lease TTL in seconds (renewed every TTL/3; writes stop at "
+        @AttributeDefinition(description = "Leader lease TTL in seconds (renewed every TTL/6; writes stop at "
                 + "TTL - margin without a renewal)")
         int ttl_seconds() default 3;
 
