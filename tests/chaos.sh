@@ -196,7 +196,8 @@ for i in $(seq 0 49); do
   [[ "$n" =~ ^[0-9]+$ ]] && (( n >= last )) || { LOST=$((LOST + 1)); echo "chaos: chaos/v$i holds '$got', last acknowledged w-$last" >&2; }
 done
 # Epochs: one node each, and never going back in acknowledgement order.
-OVERLAP="$(awk '{ if (($4 in node) && node[$4] != $5) bad++; node[$4] = $5; if ($4 + 0 < prev) bad++; prev = $4 + 0 } END {print bad + 0}' "$B/acked.log")"
+OVERLAP="$(awk '{ if (($4 in node) && node[$4] != $5 || $4 + 0 < prev) { bad++; if (bad <= 5) printf "chaos: epoch overlap: %s (before it: %s)\n", $0, last > "/dev/stderr" }
+  node[$4] = $5; prev = $4 + 0; last = $0 } END {print bad + 0}' "$B/acked.log")"
 ACKED="$(wc -l <"$B/acked.log")"
 # stats T...: "median M ms, worst W ms (T...)" ("none" without times)
 stats() {
