@@ -12,7 +12,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
-import javax.net.ssl.SSLContext;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 
@@ -26,7 +25,6 @@ import org.eclipse.jetty.client.api.Request;
 import org.eclipse.jetty.client.util.BytesContentProvider;
 import org.eclipse.jetty.client.util.FutureResponseListener;
 import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -261,22 +259,8 @@ public class Handover implements WriteHandover {
         if (client != null) {
             return;
         }
-        NodeTls t = tls;
-        if (t == null) {
-            throw new IllegalStateException("this node has no certificate from the cluster CA");
-        }
-        SSLContext context = t.context();
-        SslContextFactory.Client ssl = new SslContextFactory.Client();
-        // The cluster CA is the only trust anchor, and the new Leader's certificate must name the address it
-        // advertises (node certificates carry the node's name and addresses).
-        ssl.setSslContext(context);
-        HttpClient c = new HttpClient(ssl);
-        c.setUserAgentField(null);
-        c.setFollowRedirects(false);
-        c.setConnectTimeout(2000);
-        c.start();
-        // Bodies are relayed as they are: no transparent decoding of the new Leader's answers.
-        c.getContentDecoderFactories().clear();
+        // Bodies are relayed as they are (NodeClient decodes nothing).
+        HttpClient c = NodeClient.start(tls);
         client = c;
     }
 

@@ -13,7 +13,6 @@ import org.eclipse.jetty.client.ProxyProtocolClientConnectionFactory;
 import org.eclipse.jetty.client.api.ContentResponse;
 import org.eclipse.jetty.client.api.Request;
 import org.eclipse.jetty.client.util.StringContentProvider;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,12 +87,7 @@ final class Warmup {
         int answered = 0;
         HttpClient c = null;
         try {
-            SslContextFactory.Client ssl = new SslContextFactory.Client();
-            ssl.setSslContext(t.context());
-            c = new HttpClient(ssl);
-            c.setUserAgentField(null);
-            c.setConnectTimeout(2000);
-            c.start();
+            c = NodeClient.start(t);
             for (int pass = 0; pass < PASSES; pass++) {
                 for (String[] q : REQUESTS) {
                     Request out = c.newRequest(host, p).scheme("https").method(q[0]).path(q[1])
