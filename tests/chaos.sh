@@ -199,13 +199,9 @@ done
 OVERLAP="$(awk '{ if (($4 in node) && node[$4] != $5 || $4 + 0 < prev) { bad++; if (bad <= 5) printf "chaos: epoch overlap: %s (before it: %s)\n", $0, last > "/dev/stderr" }
   node[$4] = $5; prev = $4 + 0; last = $0 } END {print bad + 0}' "$B/acked.log")"
 ACKED="$(wc -l <"$B/acked.log")"
-# stats T...: "median M ms, worst W ms (T...)" ("none" without times)
-stats() {
-  (( $# )) || { echo none; return; }
-  local s; s="$(printf '%s\n' "$@" | sort -n)"
-  echo "median $(sed -n "$((($# + 1) / 2))p" <<<"$s") ms, worst $(tail -1 <<<"$s") ms ($*)"
-}
 nth() { (( $2 > 0 )) && sed -n "$2p" <<<"$(printf '%s\n' "${@:3}" | sort -n)"; }  # nth _ N T...: the Nth smallest
+# stats T...: "median M ms, worst W ms (T...)" ("none" without times)
+stats() { (( $# )) && echo "median $(nth _ $((($# + 1) / 2)) "$@") ms, worst $(nth _ $# "$@") ms ($*)" || echo none; }
 MEDIAN="$(nth _ $(( (${#TIMES[@]} + 1) / 2 )) "${TIMES[@]}")"; WORST="$(nth _ "${#TIMES[@]}" "${TIMES[@]}")"
 READS="$(cat "$B/reader.json" 2>/dev/null)"
 # Every node's audit chain at the Leader: wait for the spools to drain, then compare ids.
